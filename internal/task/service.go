@@ -84,7 +84,9 @@ type Service struct {
 }
 
 // NewService returns a task service. Register definitions, call Attach with
-// the job runner before it starts, then Start.
+// the job runner before it starts, then Start. With a nil queue the service
+// only records tasks; a running server's reaper enqueues them within one reap
+// interval (commands without a job queue use this).
 func NewService(db *bun.DB, queue jobs.Queue, cfg Config) *Service {
 	if cfg.Lease <= 0 {
 		cfg.Lease = 15 * time.Second
@@ -197,13 +199,19 @@ func (s *Service) Submit(ctx context.Context, spec Spec) (*Task, error) {
 	s.appendLog(ctx, t.ID, "info", "", fmt.Sprintf("task %s queued", t.Type))
 	// If this enqueue is lost (crash right here), the reaper finds the queued
 	// task and enqueues it again.
-	if err := s.enqueue(ctx, t.ID, time.Time{}); err != nil {
+	if s.queue == nil {
+		// Recorded only: a server's reaper enqueues it.
+		_, _ = s.db.NewUpdate().Model((*Task)(nil)).Set("next_run_at = 0").Where("id = ?", t.ID).Exec(ctx)
+	} else if err := s.enqueue(ctx, t.ID, time.Time{}); err != nil {
 		s.cfg.Logger.Warn("enqueue task; the reaper will retry", "task_id", t.ID, "err", err)
 	}
 	return t, nil
 }
 
 func (s *Service) enqueue(ctx context.Context, id string, at time.Time) error {
+	if s.queue == nil {
+		return errors.New("no job queue in this process")
+	}
 	return s.queue.Enqueue(ctx, jobKind, map[string]string{"task_id": id}, jobs.EnqueueOpts{At: at, MaxAttempts: 3})
 }
 

@@ -1,0 +1,215 @@
+// Package app wires Skyfold together: configuration → store → job queue →
+// domain services → HTTP faces → server, and runs it until shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/skyfold/skyfold/internal/api"
+	"github.com/skyfold/skyfold/internal/api/cloudpods"
+	"github.com/skyfold/skyfold/internal/config"
+	"github.com/skyfold/skyfold/internal/jobs"
+	"github.com/skyfold/skyfold/internal/secret"
+	"github.com/skyfold/skyfold/internal/settings"
+	"github.com/skyfold/skyfold/internal/store"
+	"github.com/skyfold/skyfold/internal/task"
+)
+
+// App is one running Skyfold process.
+type App struct {
+	Cfg      config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Box      *secret.Box
+	Jobs     *jobs.Runner
+	Tasks    *task.Service
+	Settings *settings.Store
+	Server   *api.Server
+
+	httpSrv  *http.Server
+	listener net.Listener
+}
+
+// WorkerID is the default name of this process in task records.
+func WorkerID(cfg config.Config) string {
+	if cfg.WorkerID != "" {
+		return cfg.WorkerID
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// OpenStore opens and migrates the configured store, the job queue's tables
+// included.
+func OpenStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.EffectiveDB())
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := jobs.Migrate(ctx, st); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// LoadBox loads the master key named by the configuration.
+func LoadBox(cfg config.Config, log *slog.Logger) (*secret.Box, error) {
+	box, src, err := secret.Load(cfg.MasterKey, cfg.KeyFile())
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case src.FromEnv:
+		log.Info("master key loaded from configuration", "key_id", box.PrimaryID())
+	case src.Created:
+		log.Warn("master key file created; back it up: without it encrypted secrets cannot be read", "path", src.File, "key_id", box.PrimaryID())
+	default:
+		log.Info("master key loaded", "path", src.File, "key_id", box.PrimaryID())
+	}
+	return box, nil
+}
+
+// New builds the application; Run starts it.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data_dir %s: %w", cfg.DataDir, err)
+	}
+	box, err := LoadBox(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("store ready", "kind", st.Kind, "db", config.MaskDSN(st.DSN()))
+	a := &App{Cfg: cfg, Log: log, Store: st, Box: box, Settings: settings.New(st.DB, box)}
+	worker := WorkerID(cfg)
+	a.Jobs = jobs.New(st, jobs.Config{Workers: cfg.Workers, Logger: log, WorkerID: worker})
+	a.Tasks = task.NewService(st.DB, a.Jobs, task.Config{WorkerID: worker, Lease: cfg.TaskLease, Logger: log})
+	a.Tasks.Register(task.ProbeDefinition())
+	a.Tasks.Attach(a.Jobs)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(st.SQL, "skyfold"), &taskCollector{svc: a.Tasks})
+	a.Server = api.New(api.Options{Logger: log, BodyLimit: cfg.BodyLimit, Registry: reg, Ready: a.ready})
+	cloudpods.RegisterTasks(a.Server, a.Tasks)
+	return a, nil
+}
+
+func (a *App) ready(ctx context.Context) error {
+	if err := a.Store.SQL.PingContext(ctx); err != nil {
+		return errors.New("store unreachable")
+	}
+	n, err := a.Store.Pending(ctx)
+	if err != nil {
+		return errors.New("cannot read migration state")
+	}
+	if n > 0 {
+		return fmt.Errorf("%d migrations pending", n)
+	}
+	return nil
+}
+
+// Listen binds the configured address; Addr then tells the real one (useful
+// with port 0).
+func (a *App) Listen() error {
+	ln, err := net.Listen("tcp", a.Cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", a.Cfg.Listen, err)
+	}
+	a.listener = ln
+	return nil
+}
+
+// Addr is the bound address.
+func (a *App) Addr() string {
+	if a.listener == nil {
+		return a.Cfg.Listen
+	}
+	return a.listener.Addr().String()
+}
+
+// Run serves until ctx is done, then drains requests, lets running tasks
+// release their leases and stops the job queue, within ShutdownTimeout.
+func (a *App) Run(ctx context.Context) error {
+	if a.listener == nil {
+		if err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	bg, cancelBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBG()
+	if err := a.Jobs.Start(bg); err != nil {
+		return err
+	}
+	a.Tasks.Start(bg)
+	a.httpSrv = &http.Server{
+		Handler:           a.Server.Handler(),
+		ReadTimeout:       a.Cfg.ReadTimeout,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      a.Cfg.WriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.httpSrv.Serve(a.listener) }()
+	a.Log.Info("skyfold listening", "url", "http://"+a.Addr(), "docs", "http://"+a.Addr()+"/docs")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "timeout", a.Cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
+	defer cancel()
+	herr := a.httpSrv.Shutdown(sctx)
+	a.Tasks.BeginShutdown()
+	jerr := a.Jobs.Stop(sctx)
+	cancelBG()
+	if herr != nil && !errors.Is(herr, http.ErrServerClosed) {
+		return herr
+	}
+	if jerr != nil && !errors.Is(jerr, context.Canceled) {
+		a.Log.Warn("job queue stop", "err", jerr)
+	}
+	return nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// taskCollector exports task counts by type and status at scrape time.
+type taskCollector struct{ svc *task.Service }
+
+var taskDesc = prometheus.NewDesc("skyfold_tasks", "Tasks by type and status.", []string{"type", "status"}, nil)
+
+func (c *taskCollector) Describe(ch chan<- *prometheus.Desc) { ch <- taskDesc }
+
+func (c *taskCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	counts, err := c.svc.Counts(ctx)
+	if err != nil {
+		return
+	}
+	for k, n := range counts {
+		ch <- prometheus.MustNewConstMetric(taskDesc, prometheus.GaugeValue, float64(n), k[0], k[1])
+	}
+}
