@@ -116,4 +116,3 @@ func RegisterTasks(s *api.Server, svc *task.Service) {
 		return &taskOutput{Body: t}, nil
 	})
 }
-
