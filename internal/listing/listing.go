@@ -251,9 +251,9 @@ func (p Params) ApplyFilters(q *bun.SelectQuery, fields Fields) (*bun.SelectQuer
 		case "notequals":
 			q = q.Where("? <> ?", c, f.Values[0])
 		case "in":
-			q = q.Where("? IN (?)", c, bun.In(f.Values))
+			q = q.Where("? IN (?)", c, bun.List(f.Values))
 		case "notin":
-			q = q.Where("? NOT IN (?)", c, bun.In(f.Values))
+			q = q.Where("? NOT IN (?)", c, bun.List(f.Values))
 		case "contains":
 			q = q.Where("LOWER(?) LIKE ? ESCAPE '\\'", c, "%"+likeEscape(strings.ToLower(f.Values[0]))+"%")
 		case "startswith":

@@ -139,7 +139,7 @@ func (s *Service) acquire(ctx context.Context, id string) (bool, error) {
 		Set("started_at = COALESCE(started_at, ?)", now).
 		Set("updated_at = ?", now).
 		Where("id = ?", id).
-		Where("status IN (?)", bun.In([]Status{Queued, Running})).
+		Where("status IN (?)", bun.List([]Status{Queued, Running})).
 		Where("(lease_owner = '' OR lease_until < ?)", ms(now)).
 		Exec(ctx)
 	if err != nil {
@@ -326,7 +326,7 @@ func (s *Service) wakeParent(ctx context.Context, parentID string) {
 	}
 	ctx = context.WithoutCancel(ctx)
 	n, err := s.db.NewSelect().Model((*Task)(nil)).Where("parent_id = ?", parentID).
-		Where("status NOT IN (?)", bun.In([]Status{Success, Failed, Cancelled, Timeout, Aborted, Lost})).Count(ctx)
+		Where("status NOT IN (?)", bun.List([]Status{Success, Failed, Cancelled, Timeout, Aborted, Lost})).Count(ctx)
 	if err != nil || n > 0 {
 		return
 	}

@@ -252,7 +252,7 @@ func (s *Service) List(ctx context.Context, f Filter, p listing.Params) (listing
 	var out []Task
 	q := s.db.NewSelect().Model(&out)
 	if len(f.Status) > 0 {
-		q = q.Where("status IN (?)", bun.In(f.Status))
+		q = q.Where("status IN (?)", bun.List(f.Status))
 	}
 	if f.Type != "" {
 		q = q.Where("type = ?", f.Type)
@@ -270,7 +270,7 @@ func (s *Service) List(ctx context.Context, f Filter, p listing.Params) (listing
 		if len(f.ProjectIDs) == 0 {
 			return listing.Page[Task]{Items: []Task{}, Offset: p.Offset, Limit: p.Limit}, nil
 		}
-		q = q.Where("project_id IN (?)", bun.In(f.ProjectIDs))
+		q = q.Where("project_id IN (?)", bun.List(f.ProjectIDs))
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("created_at >= ?", f.Since.UTC())
@@ -325,7 +325,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (*Task, error) {
 	res, err := s.db.NewUpdate().Model((*Task)(nil)).
 		Set("status = ?", Cancelled).Set("cancel_requested = TRUE").
 		Set("finished_at = ?", now).Set("updated_at = ?", now).
-		Where("id = ?", id).Where("status IN (?)", bun.In([]Status{Queued, Waiting})).
+		Where("id = ?", id).Where("status IN (?)", bun.List([]Status{Queued, Waiting})).
 		Where("lease_owner = ''").Exec(ctx)
 	if err != nil {
 		return nil, err
