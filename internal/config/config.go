@@ -39,7 +39,6 @@ type Config struct {
 	Workers         int           `yaml:"workers" help:"concurrent task workers in this process"`
 	TaskLease       time.Duration `yaml:"task_lease" help:"how long a task stays owned by a process without a heartbeat before another process resumes it"`
 	WorkerID        string        `yaml:"worker_id" help:"name of this process in task records (default: hostname-pid)"`
-	Demo            bool          `yaml:"demo" help:"start the built-in cloud simulators and register demo accounts"`
 }
 
 // Default returns the configuration used when nothing is set.

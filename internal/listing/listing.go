@@ -147,6 +147,9 @@ func ParseOrder(orderBy []string, order string) ([]Order, error) {
 			} else if strings.HasPrefix(f, "+") {
 				o = Order{Field: f[1:]}
 			}
+			if o.Field == "" {
+				return nil, errs.Field("order_by", fmt.Sprintf("%q names no field", f))
+			}
 			out = append(out, o)
 		}
 	}
