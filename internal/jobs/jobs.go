@@ -76,7 +76,6 @@ type Runner struct {
 	cancel func(ctx context.Context) error
 }
 
-
 // jobArgs carries every job: the kind is ours; River sees one kind.
 type jobArgs struct {
 	K string          `json:"k"`
