@@ -15,18 +15,18 @@ type Code string
 
 // The codes every face knows how to render.
 const (
-	Invalid          Code = "invalid"           // bad input; the caller must change the request
-	NotFound         Code = "not_found"         // the object does not exist or is not visible to the caller
-	Conflict         Code = "conflict"          // the request conflicts with current state (duplicate, busy)
-	Unauthorized     Code = "unauthorized"      // no or bad credentials
-	Forbidden        Code = "forbidden"         // authenticated but not allowed
-	Throttled        Code = "throttled"         // rate limited; RetryAfter says when to try again
-	Quota            Code = "quota"             // a quota or balance limit was reached
-	Unavailable      Code = "unavailable"       // a dependency (cloud, store) cannot be reached
-	NotSupported     Code = "not_supported"     // the operation is not implemented by this provider or face
-	TooLarge         Code = "too_large"         // the request body is over the limit
+	Invalid          Code = "invalid"            // bad input; the caller must change the request
+	NotFound         Code = "not_found"          // the object does not exist or is not visible to the caller
+	Conflict         Code = "conflict"           // the request conflicts with current state (duplicate, busy)
+	Unauthorized     Code = "unauthorized"       // no or bad credentials
+	Forbidden        Code = "forbidden"          // authenticated but not allowed
+	Throttled        Code = "throttled"          // rate limited; RetryAfter says when to try again
+	Quota            Code = "quota"              // a quota or balance limit was reached
+	Unavailable      Code = "unavailable"        // a dependency (cloud, store) cannot be reached
+	NotSupported     Code = "not_supported"      // the operation is not implemented by this provider or face
+	TooLarge         Code = "too_large"          // the request body is over the limit
 	MethodNotAllowed Code = "method_not_allowed" // the route exists but not with this method
-	Internal         Code = "internal"          // a bug or an unexpected failure; details are logged, not returned
+	Internal         Code = "internal"           // a bug or an unexpected failure; details are logged, not returned
 )
 
 // FieldError names one invalid input field and why it is invalid.

@@ -72,7 +72,7 @@ import (
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkjson"
+	starlarkjson "go.starlark.net/lib/json"
 	"go.starlark.net/syntax"
 
 	"github.com/skyfold/skyfold/internal/rating"

@@ -106,12 +106,9 @@ func (s *Server) checkFront(b *slb, ip string, self bool) (int64, *apiErr) {
 			return 0, failf("前端IP已被映射使用: %s", ip)
 		}
 	}
-	var others []*slb
-	for _, o := range sorted(s.st.SLBs, func(o *slb) bool {
+	others := sorted(s.st.SLBs, func(o *slb) bool {
 		return o.ID != b.ID && o.DirectIP == ip && o.NetworkType == "outter"
-	}) {
-		others = append(others, o)
-	}
+	})
 	if len(others) == 0 {
 		if ip == b.DirectIP && s.st.SLBs[b.ID] != nil {
 			return 0, nil
