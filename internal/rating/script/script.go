@@ -70,9 +70,9 @@ import (
 	"fmt"
 	"time"
 
+	starlarkjson "go.starlark.net/lib/json"
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
-	starlarkjson "go.starlark.net/lib/json"
 	"go.starlark.net/syntax"
 
 	"github.com/skyfold/skyfold/internal/rating"
