@@ -1,0 +1,207 @@
+package cloud
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/skyfold/skyfold/internal/errs"
+)
+
+// The kinds of failure every driver reports. Test with errors.Is; the *Error
+// that carries a kind also holds the cloud's code, message and request id.
+var (
+	// ErrNotSupported: the provider or driver does not implement the operation.
+	ErrNotSupported = errors.New("operation not supported")
+	// ErrNotFound: the object does not exist (or is not visible to the account).
+	ErrNotFound = errors.New("not found")
+	// ErrInvalidCredential: the access key is unknown, disabled or the signature is wrong.
+	ErrInvalidCredential = errors.New("invalid credential")
+	// ErrForbidden: the credential is valid but lacks permission for the call.
+	ErrForbidden = errors.New("permission denied")
+	// ErrThrottled: the cloud rate-limited the call; RetryAfter holds its hint.
+	ErrThrottled = errors.New("throttled")
+	// ErrQuotaExceeded: a quota (instances, vCPUs, VPCs, ...) would be exceeded.
+	ErrQuotaExceeded = errors.New("quota exceeded")
+	// ErrInsufficientBalance: the account is in arrears or has too little balance.
+	ErrInsufficientBalance = errors.New("insufficient balance")
+	// ErrInvalidParameter: the cloud rejected a parameter of the request.
+	ErrInvalidParameter = errors.New("invalid parameter")
+	// ErrConflict: the object is in a state that forbids the call (busy, in use).
+	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: a transient failure (5xx, connection reset); safe to retry
+	// when the call is idempotent.
+	ErrUnavailable = errors.New("unavailable")
+	// ErrProvider: any other error the cloud returned.
+	ErrProvider = errors.New("provider error")
+)
+
+// kinds lists the sentinel errors in the order Kind tests them.
+var kinds = []error{
+	ErrNotSupported, ErrNotFound, ErrInvalidCredential, ErrForbidden, ErrThrottled,
+	ErrQuotaExceeded, ErrInsufficientBalance, ErrInvalidParameter, ErrConflict,
+	ErrUnavailable, ErrProvider,
+}
+
+// Error is the one error type drivers return. It matches its Kind with
+// errors.Is, unwraps to the underlying cause, and unwraps to an *errs.Error
+// so that domain services and faces see the right errs.Code.
+type Error struct {
+	Kind       error         // one of the sentinel errors above
+	Provider   string        // canonical provider name, e.g. "Aliyun"
+	Op         string        // the operation, e.g. "ecs.RunInstances"
+	Code       string        // the cloud's error code, e.g. "Throttling.User"
+	Message    string        // the cloud's error message
+	RequestID  string        // the cloud's request id, for support tickets
+	HTTPStatus int           // the HTTP status, when there was a response
+	RetryAfter time.Duration // for ErrThrottled: how long the cloud asked us to wait
+	Err        error         // the underlying cause, if any
+}
+
+// Error formats the kind, code, message and request id.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Provider != "" {
+		b.WriteString(strings.ToLower(e.Provider))
+		b.WriteString(" ")
+	}
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	kind := e.Kind
+	if kind == nil {
+		kind = ErrProvider
+	}
+	b.WriteString(kind.Error())
+	if e.Code != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	} else if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id ")
+		b.WriteString(e.RequestID)
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Is reports whether target is the error's kind.
+func (e *Error) Is(target error) bool {
+	if e.Kind == nil {
+		return target == ErrProvider
+	}
+	return target == e.Kind
+}
+
+// Unwrap exposes the domain error (so errs.CodeOf works) and the cause.
+func (e *Error) Unwrap() []error {
+	out := []error{e.Domain()}
+	if e.Err != nil {
+		out = append(out, e.Err)
+	}
+	return out
+}
+
+// Domain converts the error to Skyfold's domain error with the matching code.
+// Its message is safe to show: it names the cloud's code and request id but
+// never a credential.
+func (e *Error) Domain() *errs.Error {
+	msg := e.Message
+	if e.Code != "" {
+		msg = e.Code + ": " + msg
+	}
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	if e.RequestID != "" {
+		msg += " (request id " + e.RequestID + ")"
+	}
+	op := e.Op
+	if e.Provider != "" && op != "" {
+		op = strings.ToLower(e.Provider) + " " + op
+	}
+	return &errs.Error{Code: DomainCode(e.Kind), Message: strings.TrimSpace(msg), RetryAfter: e.RetryAfter, Op: op}
+}
+
+// DomainCode maps an error kind to the errs.Code every face renders.
+func DomainCode(kind error) errs.Code {
+	switch kind {
+	case ErrNotSupported:
+		return errs.NotSupported
+	case ErrNotFound:
+		return errs.NotFound
+	case ErrInvalidCredential:
+		return errs.Unauthorized
+	case ErrForbidden:
+		return errs.Forbidden
+	case ErrThrottled:
+		return errs.Throttled
+	case ErrQuotaExceeded, ErrInsufficientBalance:
+		return errs.Quota
+	case ErrInvalidParameter:
+		return errs.Invalid
+	case ErrConflict:
+		return errs.Conflict
+	default: // ErrUnavailable, ErrProvider: the cloud, a dependency, failed
+		return errs.Unavailable
+	}
+}
+
+// Kind returns the sentinel kind of err (ErrNotFound, ...), or nil when err
+// carries none.
+func Kind(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *Error
+	if errors.As(err, &ce) {
+		if ce.Kind == nil {
+			return ErrProvider
+		}
+		return ce.Kind
+	}
+	for _, k := range kinds {
+		if errors.Is(err, k) {
+			return k
+		}
+	}
+	return nil
+}
+
+// RetryAfter returns the throttle hint carried by err, or 0.
+func RetryAfter(err error) time.Duration {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce.RetryAfter
+	}
+	return 0
+}
+
+// RequestID returns the cloud request id carried by err, or "".
+func RequestID(err error) string {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce.RequestID
+	}
+	return ""
+}
+
+// NotSupported builds the error a driver returns for an operation it lacks.
+func NotSupported(provider, op string) *Error {
+	return &Error{Kind: ErrNotSupported, Provider: provider, Op: op}
+}
+
+// Errorf builds an *Error of the given kind with a formatted message; drivers
+// use it for failures detected on the client side.
+func Errorf(kind error, provider, op, format string, args ...any) *Error {
+	return &Error{Kind: kind, Provider: provider, Op: op, Message: fmt.Sprintf(format, args...)}
+}
