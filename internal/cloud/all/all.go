@@ -7,4 +7,6 @@ package all
 import (
 	// Aliyun (Alibaba Cloud).
 	_ "github.com/skyfold/skyfold/internal/cloud/aliyun"
+	// StarVCenter (private cloud).
+	_ "github.com/skyfold/skyfold/internal/cloud/starvcenter"
 )

@@ -8,7 +8,7 @@ import (
 )
 
 func TestDriversRegistered(t *testing.T) {
-	for _, name := range []string{"Aliyun", "AlibabaCloud"} {
+	for _, name := range []string{"Aliyun", "AlibabaCloud", "StarVCenter"} {
 		info, ok := cloud.Lookup(name)
 		if !ok || !info.HasDriver || len(info.Capabilities) == 0 {
 			t.Errorf("Lookup(%q) = %+v, %v; want a registered driver", name, info, ok)
