@@ -87,8 +87,17 @@ func nextToken(body []byte) string {
 // BenchmarkPopulate100k measures building a 100,000-instance account.
 func BenchmarkPopulate100k(b *testing.B) {
 	for b.Loop() {
-		srv := benchServer(b, 0)
+		srv, err := aliyunsim.New(aliyunsim.Config{
+			Accounts: []aliyunsim.Account{{AccessKeyID: testAK, AccessKeySecret: testSecret, AccountID: testAccount}},
+			Seed:     1, Logger: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
 		if err := srv.Populate(testAK, aliyunsim.PopulateOptions{Instances: 100000, IdleShare: 0.2, Buckets: 20, DBs: 20, Caches: 20, Kafkas: 5}); err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.Close(); err != nil {
 			b.Fatal(err)
 		}
 	}

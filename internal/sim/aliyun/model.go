@@ -187,11 +187,6 @@ func (in *Instance) closeSpan(t time.Time) (closed bool, hourly int64) {
 	return false, 0
 }
 
-func (in *Instance) billing() bool {
-	n := len(in.Spans)
-	return n > 0 && in.Spans[n-1].End.IsZero()
-}
-
 // Disk is a cloud disk.
 type Disk struct {
 	Meta

@@ -145,7 +145,7 @@ func parseOSSAuthorization(h string) (*ossAuth, error) {
 		}
 	}
 	if a.accessKey == "" || a.signature == "" {
-		return nil, errors.New("Credential and Signature are required")
+		return nil, errors.New("the Credential and Signature fields are required")
 	}
 	return a, nil
 }

@@ -188,13 +188,6 @@ func (s *Server) tunablesNow() tunables {
 	return s.tun
 }
 
-// randFloat and randIntn use the seeded generator.
-func (s *Server) randFloat() float64 {
-	s.tmu.Lock()
-	defer s.tmu.Unlock()
-	return s.rng.Float64()
-}
-
 // sleepLatency waits the configured latency or until the request is cancelled.
 func sleepLatency(ctx context.Context, d time.Duration) {
 	if d <= 0 {

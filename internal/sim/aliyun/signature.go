@@ -176,13 +176,13 @@ func parseACS3Authorization(h string) (*acs3Auth, error) {
 		}
 	}
 	if a.accessKeyID == "" {
-		return nil, errors.New("Credential is missing")
+		return nil, errors.New("the Credential field is missing")
 	}
 	if a.signature == "" {
-		return nil, errors.New("Signature is missing")
+		return nil, errors.New("the Signature field is missing")
 	}
 	if len(a.signedHeaders) == 0 {
-		return nil, errors.New("SignedHeaders is missing")
+		return nil, errors.New("the SignedHeaders field is missing")
 	}
 	return a, nil
 }
