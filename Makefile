@@ -12,9 +12,10 @@ LDFLAGS  := -X github.com/skyfold/skyfold/internal/buildinfo.Version=$(VERSION) 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/skyfold
 
-# Build everything and start Skyfold on the embedded SQLite database in ./data.
+# Build everything and start Skyfold on the embedded SQLite database in ./data,
+# with the built-in cloud simulators and demo accounts (--demo).
 run: build
-	./$(BIN) serve
+	./$(BIN) serve --demo
 
 # The whole suite: formatting, vet, staticcheck, every test (on PostgreSQL too
 # when SKYFOLD_TEST_POSTGRES_DSN is set).

@@ -54,9 +54,9 @@ func (p *proc) Logs() string {
 // serve starts a server on a free port and waits until it listens.
 func serve(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--log-level", "info"}, args...)
+	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--log-level", "info", "--rate-limit", "off"}, args...)
 	cmd := exec.Command(binPath, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "SKYFOLD_ADMIN_PASSWORD="+testAdminPassword), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -101,9 +101,51 @@ func (p *proc) kill() {
 	}
 }
 
+const testAdminPassword = "Process-test-admin-1"
+
+var (
+	tokenMu sync.Mutex
+	tokens  = map[string]string{}
+)
+
+// tokenFor logs in as admin on the server at base (cached per server).
+func tokenFor(t *testing.T, base string) string {
+	t.Helper()
+	tokenMu.Lock()
+	defer tokenMu.Unlock()
+	if tok, ok := tokens[base]; ok {
+		return tok
+	}
+	body := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"` +
+		testAdminPassword + `"}}},"scope":{"project":{"name":"system","domain":{"name":"Default"}}}}}`
+	resp, err := http.Post(base+"/v3/auth/tokens", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	resp.Body.Close()
+	tok := resp.Header.Get("X-Subject-Token")
+	if resp.StatusCode != http.StatusCreated || tok == "" {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	tokens[base] = tok
+	return tok
+}
+
+// baseOf is the scheme://host part of a URL.
+func baseOf(u string) string {
+	if i := strings.Index(u[len("http://"):], "/"); i >= 0 {
+		return u[:len("http://")+i]
+	}
+	return u
+}
+
 func getJSON(t *testing.T, url string, v any) int {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if !strings.HasSuffix(url, "/healthz") {
+		req.Header.Set("X-Auth-Token", tokenFor(t, baseOf(url)))
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}

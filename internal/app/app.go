@@ -16,8 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/skyfold/skyfold/internal/api"
+	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/api/cloudpods"
+	"github.com/skyfold/skyfold/internal/api/keystone"
 	"github.com/skyfold/skyfold/internal/config"
+	"github.com/skyfold/skyfold/internal/identity"
+	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/jobs"
 	"github.com/skyfold/skyfold/internal/secret"
 	"github.com/skyfold/skyfold/internal/settings"
@@ -34,7 +38,12 @@ type App struct {
 	Jobs     *jobs.Runner
 	Tasks    *task.Service
 	Settings *settings.Store
+	Identity *identity.Service
 	Server   *api.Server
+	// Inventory is the accounts and inventory service.
+	Inventory *inventory.Service
+
+	demo *demo
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -109,8 +118,49 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(st.SQL, "skyfold"), &taskCollector{svc: a.Tasks})
 	a.Server = api.New(api.Options{Logger: log, BodyLimit: cfg.BodyLimit, Registry: reg, Ready: a.ready})
+	if err := a.setupIdentity(ctx); err != nil {
+		return nil, err
+	}
 	cloudpods.RegisterTasks(a.Server, a.Tasks)
+	if err := a.setupInventory(ctx); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// setupIdentity creates and bootstraps the identity service, installs the
+// authentication, rate-limit, policy and audit middleware (before any face
+// registers an operation), and registers the Keystone face.
+func (a *App) setupIdentity(ctx context.Context) error {
+	cfg := a.Cfg
+	a.Identity = identity.New(a.Store.DB, a.Box, identity.Config{
+		TokenTTL: cfg.TokenTTL, LockoutFailures: cfg.LockoutFailures, LockoutDuration: cfg.LockoutDuration, Logger: a.Log,
+	})
+	// A generated admin password goes to the console once, never to the log.
+	res, err := a.Identity.Bootstrap(ctx, identity.BootstrapOptions{
+		AdminPassword: os.Getenv(identity.AdminPasswordEnv), Console: os.Stderr,
+	})
+	if err != nil {
+		return fmt.Errorf("identity bootstrap: %w", err)
+	}
+	if res.AdminCreated {
+		a.Log.Info("identity bootstrapped: domain Default, project system, roles admin/member/reader, user admin",
+			"admin_user_id", res.AdminUserID, "generated", res.PasswordGenerated)
+	}
+	limit, err := identity.ParseRateLimit(cfg.RateLimit)
+	if err != nil {
+		return fmt.Errorf("rate_limit: %w", err)
+	}
+	groups, err := identity.ParseRateLimits(cfg.RateLimitGroups)
+	if err != nil {
+		return fmt.Errorf("rate_limit_groups: %w", err)
+	}
+	opts := auth.Options{Identity: a.Identity, Limiter: identity.NewLimiter(nil), RateLimit: limit, GroupLimits: groups, Logger: a.Log}
+	auth.Install(a.Server, opts)
+	a.Log.Info("authentication on every face", "lifetime", cfg.TokenTTL.String(), "limits", opts.String(),
+		"revocations_seen_within", a.Identity.RefreshInterval().String())
+	keystone.Register(a.Server, a.Identity, keystone.Options{})
+	return nil
 }
 
 func (a *App) ready(ctx context.Context) error {
@@ -160,6 +210,21 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	a.Tasks.Start(bg)
+	if a.Cfg.Demo {
+		if err := a.runDemo(bg); err != nil {
+			return err
+		}
+		defer a.demo.stop(context.Background())
+	}
+	identityDone := make(chan struct{})
+	go func() {
+		defer close(identityDone)
+		a.Identity.Run(bg)
+	}()
+	defer func() {
+		cancelBG()
+		<-identityDone
+	}()
 	a.httpSrv = &http.Server{
 		Handler:           a.Server.Handler(),
 		ReadTimeout:       a.Cfg.ReadTimeout,

@@ -39,6 +39,12 @@ type Config struct {
 	Workers         int           `yaml:"workers" help:"concurrent task workers in this process"`
 	TaskLease       time.Duration `yaml:"task_lease" help:"how long a task stays owned by a process without a heartbeat before another process resumes it"`
 	WorkerID        string        `yaml:"worker_id" help:"name of this process in task records (default: hostname-pid)"`
+	Demo            bool          `yaml:"demo" help:"start the built-in cloud simulators on loopback ports and connect demo accounts to them"`
+	TokenTTL        time.Duration `yaml:"token_ttl" help:"lifetime of an identity token"`
+	LockoutFailures int           `yaml:"lockout_failures" help:"consecutive failed password logins that lock a user out (0: never)"`
+	LockoutDuration time.Duration `yaml:"lockout_duration" help:"how long a lockout lasts"`
+	RateLimit       string        `yaml:"rate_limit" help:"API requests allowed per token (per client IP without a token), e.g. 100/1m; off disables"`
+	RateLimitGroups string        `yaml:"rate_limit_groups" help:"per-face overrides of rate_limit, e.g. keystone=300/1m,cloudkitty=off (faces: keystone, cloudpods, bridgx, cloudlens, cloudkitty, plain)"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -54,6 +60,10 @@ func Default() Config {
 		ShutdownTimeout: 20 * time.Second,
 		Workers:         8,
 		TaskLease:       15 * time.Second,
+		TokenTTL:        24 * time.Hour,
+		LockoutFailures: 5,
+		LockoutDuration: 15 * time.Minute,
+		RateLimit:       "100/1m",
 	}
 }
 
@@ -235,6 +245,57 @@ func (c Config) Validate() error {
 	}
 	if c.TaskLease < time.Second {
 		return fmt.Errorf("task_lease: %s is below 1s", c.TaskLease)
+	}
+	if c.TokenTTL < time.Minute || c.TokenTTL > 30*24*time.Hour {
+		return fmt.Errorf("token_ttl: %s is outside 1m..720h", c.TokenTTL)
+	}
+	if c.LockoutFailures < 0 || c.LockoutFailures > 1000 {
+		return fmt.Errorf("lockout_failures: %d is outside 0..1000", c.LockoutFailures)
+	}
+	if c.LockoutDuration < time.Second {
+		return fmt.Errorf("lockout_duration: %s is below 1s", c.LockoutDuration)
+	}
+	if err := checkRateLimit(c.RateLimit); err != nil {
+		return fmt.Errorf("rate_limit: %w", err)
+	}
+	for _, part := range strings.Split(c.RateLimitGroups, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		group, limit, ok := strings.Cut(part, "=")
+		switch group = strings.TrimSpace(group); {
+		case !ok:
+			return fmt.Errorf("rate_limit_groups: %q is not face=N/duration", part)
+		case group != "keystone" && group != "cloudpods" && group != "bridgx" && group != "cloudlens" && group != "cloudkitty" && group != "plain":
+			return fmt.Errorf("rate_limit_groups: unknown face %q", group)
+		}
+		if err := checkRateLimit(limit); err != nil {
+			return fmt.Errorf("rate_limit_groups: %s: %w", group, err)
+		}
+	}
+	return nil
+}
+
+// checkRateLimit accepts what identity.ParseRateLimit reads: "off", or
+// N/duration such as 100/1m (a bare s, m or h means one of it).
+func checkRateLimit(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "off" || s == "0" {
+		return nil
+	}
+	n, per, ok := strings.Cut(s, "/")
+	if !ok {
+		return fmt.Errorf("%q is not N/duration such as 100/1m, or off", s)
+	}
+	if v, err := strconv.Atoi(strings.TrimSpace(n)); err != nil || v < 1 || v > 1_000_000_000 {
+		return fmt.Errorf("%q: the request count must be a positive integer", s)
+	}
+	per = strings.TrimSpace(per)
+	if per == "s" || per == "m" || per == "h" {
+		per = "1" + per
+	}
+	if d, err := time.ParseDuration(per); err != nil || d < time.Millisecond || d > 24*time.Hour {
+		return fmt.Errorf("%q: the period must be a duration such as 1m", s)
 	}
 	return nil
 }

@@ -362,6 +362,9 @@ func (s *Service) finish(ctx context.Context, t *Task, st Status, msg string, re
 		return
 	}
 	s.appendLog(ctx, t.ID, levelOf(st), "", "task "+string(st))
+	if d, ok := s.def(t.Type); ok && d.OnEnd != nil {
+		d.OnEnd(ctx, t, st, msg)
+	}
 	if st != Success {
 		s.cancelChildren(ctx, t.ID)
 	}

@@ -37,6 +37,10 @@ type Definition struct {
 	Timeout     time.Duration // whole-task deadline per attempt; 0 = none
 	// Backoff before retry n (1-based); default exponential from 2s, max 5m.
 	Backoff func(n int) time.Duration
+	// OnEnd, when set, runs once the task reaches a terminal status, so the
+	// owner of the task's object can leave it in a consistent state (e.g. an
+	// account never stays "syncing" after its sync task failed).
+	OnEnd func(ctx context.Context, t *Task, status Status, errMsg string)
 }
 
 // Sentinel outcomes a stage may return.
@@ -332,6 +336,9 @@ func (s *Service) Cancel(ctx context.Context, id string) (*Task, error) {
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		s.appendLog(ctx, id, "warn", "", "task cancelled before it ran")
+		if d, ok := s.def(t.Type); ok && d.OnEnd != nil {
+			d.OnEnd(ctx, t, Cancelled, "cancelled")
+		}
 		s.cancelChildren(ctx, id)
 		s.wakeParent(ctx, t.ParentID)
 	} else {

@@ -46,3 +46,8 @@ func (q ListQuery) Params() (listing.Params, error) {
 	p.Order, err = listing.ParseOrder(q.OrderBy, q.Order)
 	return p, err
 }
+
+// eq is a filter field = value.
+func eq(field, value string) listing.Filter {
+	return listing.Filter{Field: field, Op: "equals", Values: []string{value}}
+}

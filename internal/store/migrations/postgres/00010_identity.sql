@@ -35,7 +35,7 @@ CREATE TABLE identity_users (
     email               TEXT NOT NULL DEFAULT '',
     description         TEXT NOT NULL DEFAULT '',
     failed_logins       INTEGER NOT NULL DEFAULT 0,
-    locked_until        INTEGER NOT NULL DEFAULT 0,
+    locked_until        BIGINT NOT NULL DEFAULT 0,
     password_changed_at TIMESTAMPTZ,
     last_login_at       TIMESTAMPTZ,
     created_at          TIMESTAMPTZ NOT NULL,

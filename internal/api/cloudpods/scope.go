@@ -1,0 +1,100 @@
+package cloudpods
+
+import (
+	"context"
+	"sync"
+
+	"github.com/skyfold/skyfold/internal/api/auth"
+	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/identity"
+	"github.com/skyfold/skyfold/internal/inventory"
+)
+
+// scopeOf turns the caller's grant into what the inventory may show.
+func scopeOf(ctx context.Context) inventory.Scope {
+	c := auth.From(ctx)
+	if c == nil {
+		return inventory.Scope{}
+	}
+	switch c.Grant.Breadth {
+	case identity.BreadthSystem:
+		return inventory.SystemScope
+	case identity.BreadthDomain:
+		return inventory.Scope{DomainID: c.Grant.DomainID}
+	case identity.BreadthProject:
+		return inventory.Scope{ProjectIDs: []string{c.Grant.ProjectID}}
+	}
+	return inventory.Scope{}
+}
+
+// names resolves domain and project names for responses, caching per request.
+type names struct {
+	ids *identity.Service
+	mu  sync.Mutex
+	d   map[string]string
+	p   map[string]string
+}
+
+func newNames(ids *identity.Service) *names {
+	return &names{ids: ids, d: map[string]string{}, p: map[string]string{}}
+}
+
+func (n *names) domain(ctx context.Context, id string) string {
+	if id == "" || n.ids == nil {
+		return ""
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if v, ok := n.d[id]; ok {
+		return v
+	}
+	v := ""
+	if d, err := n.ids.GetDomain(ctx, id); err == nil {
+		v = d.Name
+	}
+	n.d[id] = v
+	return v
+}
+
+func (n *names) project(ctx context.Context, id string) string {
+	if id == "" || n.ids == nil {
+		return ""
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if v, ok := n.p[id]; ok {
+		return v
+	}
+	v := ""
+	if p, err := n.ids.GetProject(ctx, id); err == nil {
+		v = p.Name
+	}
+	n.p[id] = v
+	return v
+}
+
+// owner decides the owner project of a new object: the project the request
+// names (which the caller's grant must cover), else the caller's own.
+func owner(ctx context.Context, ids *identity.Service, projectID string) (domainID, project string, err error) {
+	c := auth.From(ctx)
+	if c == nil {
+		return "", "", errs.E(errs.Unauthorized, "authentication required")
+	}
+	if projectID == "" {
+		projectID = c.Token.ProjectID
+		if projectID == "" {
+			if c.Grant.Breadth == identity.BreadthSystem {
+				return c.Token.DomainID, "", nil
+			}
+			return "", "", errs.Field("project_id", "required with a token that is not scoped to a project")
+		}
+	}
+	p, err := ids.GetProject(ctx, projectID)
+	if err != nil {
+		return "", "", errs.Field("project_id", "no such project "+projectID)
+	}
+	if !c.Covers(p.DomainID, p.ID) {
+		return "", "", errs.E(errs.Forbidden, "you cannot create objects in project %s", p.Name)
+	}
+	return p.DomainID, p.ID, nil
+}

@@ -1,0 +1,360 @@
+package cloudpods
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/skyfold/skyfold/internal/api"
+	"github.com/skyfold/skyfold/internal/api/auth"
+	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/inventory"
+)
+
+// Whole-VM backups of private clouds are listed like every synced
+// collection, under Cloudpods' name for them.
+func init() {
+	collections = append(collections, struct {
+		path string
+		kind inventory.Kind
+	}{"instancebackups", inventory.KindBackup})
+}
+
+// serverOpBody holds the arguments of every server operation; each
+// operation reads its own (Cloudpods' field names, with plain synonyms).
+type serverOpBody struct {
+	_            struct{} `json:"-" additionalProperties:"true"`
+	IsForce      bool     `json:"is_force,omitempty" doc:"stop/restart without the guest's cooperation"`
+	Force        bool     `json:"force,omitempty" doc:"synonym of is_force"`
+	InstanceType string   `json:"instance_type,omitempty" doc:"change-config: the new instance type"`
+	Sku          string   `json:"sku,omitempty" doc:"change-config: synonym of instance_type"`
+	VCPUCount    int      `json:"vcpu_count,omitempty" doc:"change-config: vCPUs"`
+	VMemSize     any      `json:"vmem_size,omitempty" doc:"change-config: memory, MB as a number or a string such as \"8G\" or \"512M\""`
+	Name         string   `json:"name,omitempty" doc:"snapshot/backup: its name"`
+	Description  string   `json:"description,omitempty"`
+	Snapshot     string   `json:"instance_snapshot,omitempty" doc:"snapshot-restore: snapshot id, external id or name"`
+	SnapshotID   string   `json:"snapshot_id,omitempty" doc:"synonym of instance_snapshot"`
+	Backup       string   `json:"instance_backup,omitempty" doc:"backup-restore: backup id, external id or name"`
+	BackupID     string   `json:"backup_id,omitempty" doc:"synonym of instance_backup"`
+	Username     string   `json:"username,omitempty" doc:"set-password: the guest user (default root or Administrator)"`
+	Password     string   `json:"password,omitempty" doc:"set-password: the new password"`
+	Disk         string   `json:"disk,omitempty" doc:"disk-extend: disk id, external id or name"`
+	DiskID       string   `json:"disk_id,omitempty" doc:"synonym of disk"`
+	SizeGB       int      `json:"size_gb,omitempty" doc:"disk-add/disk-extend: size in GB"`
+	Size         int      `json:"size,omitempty" doc:"disk-add/disk-extend: size in MB (Cloudpods' unit), rounded up to whole GB"`
+}
+
+type serverOpInput struct {
+	ID   string `path:"id"`
+	Body *serverOpBody
+}
+
+type serverDeleteInput struct {
+	ID string `path:"id"`
+}
+
+type serverCreateBody struct {
+	_            struct{} `json:"-" additionalProperties:"true"`
+	Name         string   `json:"name,omitempty"`
+	GenerateName string   `json:"generate_name,omitempty" doc:"used when name is empty"`
+	Description  string   `json:"description,omitempty"`
+	Network      string   `json:"network,omitempty" doc:"network id, external id or name; it chooses account and region"`
+	Nets         []struct {
+		Network string `json:"network"`
+	} `json:"nets,omitempty" doc:"Cloudpods' form of network (the first is used)"`
+	InstanceType string   `json:"instance_type,omitempty"`
+	Sku          string   `json:"sku,omitempty" doc:"synonym of instance_type"`
+	VCPUCount    int      `json:"vcpu_count,omitempty"`
+	VMemSize     any      `json:"vmem_size,omitempty" doc:"MB as a number or a string such as \"8G\""`
+	ImageID      string   `json:"image_id,omitempty" doc:"the cloud's image id (StarVCenter: a VM model code)"`
+	Password     string   `json:"password,omitempty"`
+	Secgroups    []string `json:"secgroups,omitempty"`
+	Secgroup     string   `json:"secgroup,omitempty"`
+	Disks        []struct {
+		ImageID  string `json:"image_id,omitempty"`
+		Size     int    `json:"size,omitempty" doc:"MB"`
+		DiskType string `json:"disk_type,omitempty" doc:"sys or data; the first disk is the system disk"`
+	} `json:"disks,omitempty"`
+	Count     int    `json:"count,omitempty" doc:"only 1 is supported"`
+	ProjectID string `json:"project_id,omitempty"`
+	Tenant    string `json:"tenant,omitempty"`
+}
+
+type serverCreateInput struct {
+	Body serverCreateBody
+}
+
+type consoleOutput struct {
+	Body map[string]any
+}
+
+type quotaListInput struct {
+	ProjectID string `query:"project_id" doc:"only this project's quotas"`
+	Tenant    string `query:"tenant" doc:"synonym of project_id"`
+	Scope     string `query:"scope" enum:"system,domain,project,"`
+}
+
+// RegisterServerOps adds server create, the server operations (each a
+// task), the console, and the tenant quotas of private-cloud accounts.
+func (f *Face) RegisterServerOps(s *api.Server) {
+	tags := []string{"servers"}
+	for _, op := range inventory.ServerOps() {
+		op := op
+		api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-server-" + string(op), Method: http.MethodPost,
+			Path: "/api/v2/servers/{id}/" + string(op), Summary: "Server operation " + string(op) + " (a task)", Tags: tags,
+			DefaultStatus: http.StatusOK, Description: serverOpDoc[op]}, "compute/servers/"+string(op)),
+			func(ctx context.Context, in *serverOpInput) (*objectOutput, error) {
+				b := in.Body
+				if b == nil {
+					b = &serverOpBody{}
+				}
+				oi, err := opInput(b)
+				if err != nil {
+					return nil, err
+				}
+				return f.serverAction(ctx, in.ID, op, oi)
+			})
+	}
+	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-delete-server", Method: http.MethodDelete,
+		Path: "/api/v2/servers/{id}", Summary: "Delete a server on the cloud (a task)", Tags: tags}, "compute/servers/delete"),
+		func(ctx context.Context, in *serverDeleteInput) (*objectOutput, error) {
+			return f.serverAction(ctx, in.ID, inventory.OpDelete, inventory.ServerOpInput{})
+		})
+	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-server-vnc", Method: http.MethodPost,
+		Path: "/api/v2/servers/{id}/vnc", Summary: "A server's remote console connection (private clouds)", Tags: tags,
+		DefaultStatus: http.StatusOK, Description: "Answers at once: reading the console address starts no cloud task."},
+		"compute/servers/vnc"),
+		func(ctx context.Context, in *serverDeleteInput) (*consoleOutput, error) {
+			if _, err := f.ownServer(ctx, in.ID); err != nil {
+				return nil, err
+			}
+			r, c, err := f.Inv.ServerConsole(ctx, scopeOf(ctx), in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &consoleOutput{Body: map[string]any{"id": r.ID, "name": r.Name, "external_id": r.ExternalID,
+				"protocol": c.Protocol, "url": c.URL, "host": c.Host, "port": c.Port}}, nil
+		})
+	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-create-server", Method: http.MethodPost,
+		Path: "/api/v2/servers", Summary: "Create a server on the cloud (a task)", Tags: tags, DefaultStatus: http.StatusOK},
+		"compute/servers/create"), f.createServer)
+
+	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-cloudaccount-quota", Method: http.MethodGet,
+		Path: "/api/v2/cloudaccounts/{id}/quota", Summary: "The private-cloud tenant's quota and usage behind an account",
+		Tags: []string{"cloudaccounts"}}, "compute/cloudaccounts/get"),
+		func(ctx context.Context, in *idInput) (*objectOutput, error) {
+			q, err := f.Inv.Quota(ctx, scopeOf(ctx), in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &objectOutput{Body: quotaView(ctx, newNames(f.IDs), q, "")}, nil
+		})
+	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-project-quotas", Method: http.MethodGet,
+		Path: "/api/v2/project_quotas", Summary: "Private-cloud tenant quotas by project", Tags: []string{"quotas"}},
+		"compute/project_quotas/list"),
+		func(ctx context.Context, in *quotaListInput) (*objectOutput, error) {
+			project := in.ProjectID
+			if project == "" {
+				project = in.Tenant
+			}
+			qs, err := f.Inv.ProjectQuotas(ctx, scopeOf(ctx), project)
+			if err != nil {
+				return nil, err
+			}
+			n := newNames(f.IDs)
+			items := make([]map[string]any, 0, len(qs))
+			for i := range qs {
+				items = append(items, quotaView(ctx, n, &qs[i].AccountQuota, qs[i].Error))
+			}
+			return &objectOutput{Body: map[string]any{"project_quotas": items, "total": len(items)}}, nil
+		})
+}
+
+var serverOpDoc = map[inventory.ServerOp]string{
+	inventory.OpStart:           "Every provider (SPI).",
+	inventory.OpStop:            "Every provider (SPI). `is_force` powers off.",
+	inventory.OpRestart:         "Every provider (SPI). `is_force` powers off and starts.",
+	inventory.OpDelete:          "Every provider (SPI); a running server is stopped first. Same as DELETE /api/v2/servers/{id}.",
+	inventory.OpChangeConfig:    "Every provider: `instance_type`, or `vcpu_count` and/or `vmem_size` (private clouds take any shape; others need a catalog type of that shape).",
+	inventory.OpSnapshot:        "Every provider: a snapshot of the system disk (a whole-VM snapshot on StarVCenter). `name`, `description`.",
+	inventory.OpSnapshotRestore: "Private clouds only (501 elsewhere): `instance_snapshot`.",
+	inventory.OpBackup:          "Private clouds only (501 elsewhere): a whole-VM backup. `name`, `description`.",
+	inventory.OpBackupRestore:   "Private clouds only (501 elsewhere): `instance_backup`.",
+	inventory.OpSetPassword:     "Private clouds only (501 elsewhere): `password`, `username`. The password is never stored in clear.",
+	inventory.OpDiskAdd:         "Private clouds only (501 elsewhere): `size_gb` (or `size` in MB), `description`.",
+	inventory.OpDiskExtend:      "Private clouds only (501 elsewhere): `disk`, `size_gb` (or `size` in MB).",
+}
+
+// opInput reads an operation body.
+func opInput(b *serverOpBody) (inventory.ServerOpInput, error) {
+	mem, err := memMB(b.VMemSize)
+	if err != nil {
+		return inventory.ServerOpInput{}, errs.Field("vmem_size", err.Error())
+	}
+	oi := inventory.ServerOpInput{Force: b.IsForce || b.Force, InstanceType: first(b.InstanceType, b.Sku),
+		CPU: b.VCPUCount, MemoryMB: mem, Name: b.Name, Description: b.Description,
+		Snapshot: first(b.Snapshot, b.SnapshotID), Backup: first(b.Backup, b.BackupID), Username: b.Username,
+		Password: b.Password, Disk: first(b.Disk, b.DiskID), SizeGB: b.SizeGB}
+	if oi.SizeGB == 0 && b.Size > 0 {
+		oi.SizeGB = (b.Size + 1023) / 1024
+	}
+	return oi, nil
+}
+
+func first(vs ...string) string {
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// memMB reads a memory size: a number of MB, or a string "8192", "8G",
+// "8GB", "512M".
+func memMB(v any) (int, error) {
+	switch x := v.(type) {
+	case nil:
+		return 0, nil
+	case float64:
+		if x < 0 || x > math.MaxInt32 || x != math.Trunc(x) {
+			return 0, fmt.Errorf("%v is not a whole number of MB", x)
+		}
+		return int(x), nil
+	case json.Number:
+		n, err := strconv.Atoi(string(x))
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%s is not a whole number of MB", x)
+		}
+		return n, nil
+	case string:
+		s := strings.ToUpper(strings.TrimSpace(x))
+		s = strings.TrimSuffix(s, "B")
+		mult := 1
+		switch {
+		case strings.HasSuffix(s, "G"):
+			mult, s = 1024, strings.TrimSuffix(s, "G")
+		case strings.HasSuffix(s, "M"):
+			s = strings.TrimSuffix(s, "M")
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 || n > math.MaxInt32/mult {
+			return 0, fmt.Errorf("%q: want MB, or a size such as 8G or 512M", x)
+		}
+		return n * mult, nil
+	}
+	return 0, fmt.Errorf("want MB as a number or a string such as 8G")
+}
+
+// ownServer returns a server the caller may change.
+func (f *Face) ownServer(ctx context.Context, id string) (*inventory.Resource, error) {
+	r, err := f.Inv.GetResource(ctx, scopeOf(ctx), inventory.KindServer, id)
+	if err != nil {
+		return nil, err
+	}
+	if c := auth.From(ctx); c == nil || !c.Covers(r.DomainID, r.ProjectID) {
+		return nil, errs.E(errs.Forbidden, "you cannot change server %s", r.Name)
+	}
+	return r, nil
+}
+
+// serverAction starts an operation and answers the server with the task.
+func (f *Face) serverAction(ctx context.Context, id string, op inventory.ServerOp, oi inventory.ServerOpInput) (*objectOutput, error) {
+	r, err := f.ownServer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c := auth.From(ctx); c != nil {
+		oi.UserID = c.UserID()
+	}
+	cur, t, err := f.Inv.ServerAction(ctx, scopeOf(ctx), r.ID, op, oi)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "server", ID: cur.ID, Name: cur.Name, DomainID: cur.DomainID, ProjectID: cur.ProjectID})
+	v := f.resourceView(ctx, newNames(f.IDs), cur, true)
+	v["task_id"], v["task_type"], v["task_status"] = t.ID, t.Type, string(t.Status)
+	return &objectOutput{Body: v}, nil
+}
+
+func (f *Face) createServer(ctx context.Context, in *serverCreateInput) (*objectOutput, error) {
+	b := in.Body
+	if b.Count > 1 {
+		return nil, errs.Field("count", "create one server per request")
+	}
+	network := b.Network
+	if network == "" && len(b.Nets) > 0 {
+		network = b.Nets[0].Network
+	}
+	if network == "" {
+		return nil, errs.Field("network", "required")
+	}
+	net, err := f.Inv.GetResource(ctx, scopeOf(ctx), inventory.KindNetwork, network)
+	if err != nil {
+		return nil, errs.Field("network", "no such network "+network)
+	}
+	mem, err := memMB(b.VMemSize)
+	if err != nil {
+		return nil, errs.Field("vmem_size", err.Error())
+	}
+	ci := inventory.ServerCreateInput{Name: first(b.Name, b.GenerateName), Network: net.ID,
+		InstanceType: first(b.InstanceType, b.Sku), CPU: b.VCPUCount, MemoryMB: mem, ImageID: b.ImageID,
+		Password: b.Password, SecurityGroups: b.Secgroups}
+	if b.Secgroup != "" {
+		ci.SecurityGroups = append(ci.SecurityGroups, b.Secgroup)
+	}
+	for i, d := range b.Disks {
+		if i == 0 || d.DiskType == "sys" {
+			if ci.ImageID == "" {
+				ci.ImageID = d.ImageID
+			}
+			continue
+		}
+		if d.Size > 0 {
+			ci.DataDiskGB = append(ci.DataDiskGB, (d.Size+1023)/1024)
+		}
+	}
+	c := auth.From(ctx)
+	if project := first(b.ProjectID, b.Tenant); project != "" {
+		if ci.DomainID, ci.ProjectID, err = owner(ctx, f.IDs, project); err != nil {
+			return nil, err
+		}
+	} else if c == nil || !c.Covers(net.DomainID, net.ProjectID) {
+		// Without a project the server lands in the network's (the account's) project.
+		return nil, errs.E(errs.Forbidden, "you cannot create servers in the project of network %s", net.Name)
+	}
+	if c != nil {
+		ci.UserID = c.UserID()
+	}
+	r, t, err := f.Inv.CreateServer(ctx, scopeOf(ctx), ci)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "server", ID: r.ID, Name: r.Name, DomainID: r.DomainID, ProjectID: r.ProjectID})
+	v := f.resourceView(ctx, newNames(f.IDs), r, true)
+	v["task_id"], v["task_type"], v["task_status"] = t.ID, t.Type, string(t.Status)
+	return &objectOutput{Body: v}, nil
+}
+
+// quotaView shows a tenant quota: the items, and Cloudpods' flat form
+// ("cpu" is the limit, "usage.cpu" what is used). tenant_id is the owner
+// project, as everywhere in this face; the cloud's tenant is cloud_tenant_id.
+func quotaView(ctx context.Context, n *names, q *inventory.AccountQuota, fail string) map[string]any {
+	project := n.project(ctx, q.ProjectID)
+	v := map[string]any{"cloudaccount_id": q.AccountID, "cloudaccount": q.AccountName, "provider": q.Provider,
+		"cloud_tenant_id": q.TenantID, "domain_id": q.DomainID, "project_domain": n.domain(ctx, q.DomainID),
+		"project_id": q.ProjectID, "tenant_id": q.ProjectID, "project": project, "tenant": project, "items": q.Items}
+	for _, it := range q.Items {
+		v[it.Name], v["usage."+it.Name] = it.Limit, it.Used
+	}
+	if fail != "" {
+		v["error"] = fail
+	}
+	return v
+}

@@ -1,0 +1,172 @@
+package keystone
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/skyfold/skyfold/internal/api"
+	"github.com/skyfold/skyfold/internal/api/auth"
+	"github.com/skyfold/skyfold/internal/identity"
+)
+
+// DomainJSON is Keystone's domain.
+type DomainJSON struct {
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	Enabled     bool           `json:"enabled"`
+	Tags        []string       `json:"tags"`
+	Options     map[string]any `json:"options"`
+	Links       Links          `json:"links"`
+}
+
+func domainJSON(ctx context.Context, d *identity.Domain) DomainJSON {
+	return DomainJSON{ID: d.ID, Name: d.Name, Description: d.Description, Enabled: d.Enabled,
+		Tags: []string{}, Options: map[string]any{}, Links: selfLink(ctx, "domains/"+d.ID)}
+}
+
+func domainsJSON(ctx context.Context, ds []identity.Domain) []DomainJSON {
+	out := make([]DomainJSON, len(ds))
+	for i := range ds {
+		out[i] = domainJSON(ctx, &ds[i])
+	}
+	return out
+}
+
+// DomainFields are a domain's writable fields.
+type DomainFields struct {
+	_           struct{}       `additionalProperties:"true"`
+	Name        *string        `json:"name,omitempty"`
+	Description *string        `json:"description,omitempty"`
+	Enabled     *bool          `json:"enabled,omitempty"`
+	Tags        []string       `json:"tags,omitempty"`
+	Options     map[string]any `json:"options,omitempty"`
+}
+
+type domainReq struct {
+	_      struct{}     `additionalProperties:"true"`
+	Domain DomainFields `json:"domain"`
+}
+
+type domainBody struct {
+	Body domainReq
+}
+
+type domainIDInput struct {
+	DomainID string `path:"domain_id"`
+}
+
+type domainUpdateInput struct {
+	DomainID string `path:"domain_id"`
+	Body     domainReq
+}
+
+type domainOutput struct {
+	Body struct {
+		Domain DomainJSON `json:"domain"`
+	}
+}
+
+type domainListInput struct {
+	Name    string `query:"name"`
+	Enabled string `query:"enabled"`
+}
+
+func oneDomain(ctx context.Context, d *identity.Domain) *domainOutput {
+	out := &domainOutput{}
+	out.Body.Domain = domainJSON(ctx, d)
+	return out
+}
+
+// canSeeDomain: the system, or the caller's own domain (a project grant sees
+// the project's domain).
+func canSeeDomain(c *auth.Caller, id string) bool {
+	return c.Grant.Breadth == identity.BreadthSystem || (c.Grant.DomainID != "" && c.Grant.DomainID == id)
+}
+
+func (f *face) registerDomains(s *api.Server) {
+	api.Register(s, auth.Policy(op("list-domains", http.MethodGet, "/v3/domains", "List domains", "domains"), "identity/domains/list"),
+		func(ctx context.Context, in *domainListInput) (*domainsOutput, error) {
+			c := caller(ctx)
+			en, err := parseBool("enabled", in.Enabled)
+			if err != nil {
+				return nil, err
+			}
+			filter := identity.DomainFilter{Name: in.Name, Enabled: en}
+			if c.Grant.Breadth != identity.BreadthSystem {
+				filter.IDs = []string{c.Grant.DomainID}
+			}
+			ds, err := f.svc.ListDomains(ctx, filter)
+			if err != nil {
+				return nil, err
+			}
+			out := &domainsOutput{}
+			out.Body.Domains = domainsJSON(ctx, ds)
+			out.Body.Links = listLinks(ctx, "domains")
+			return out, nil
+		})
+
+	api.Register(s, auth.Policy(op("get-domain", http.MethodGet, "/v3/domains/{domain_id}", "Show a domain", "domains"), "identity/domains/get"),
+		func(ctx context.Context, in *domainIDInput) (*domainOutput, error) {
+			d, err := f.svc.GetDomain(ctx, in.DomainID)
+			if err != nil {
+				return nil, err
+			}
+			if !canSeeDomain(caller(ctx), d.ID) {
+				return nil, forbidden()
+			}
+			return oneDomain(ctx, d), nil
+		})
+
+	create := op("create-domain", http.MethodPost, "/v3/domains", "Create a domain", "domains")
+	create.DefaultStatus = http.StatusCreated
+	api.Register(s, auth.Policy(create, "identity/domains/create"), func(ctx context.Context, in *domainBody) (*domainOutput, error) {
+		c := caller(ctx)
+		if err := needSystem(c); err != nil {
+			return nil, err
+		}
+		b := in.Body.Domain
+		d := identity.Domain{Enabled: true}
+		if b.Name != nil {
+			d.Name = *b.Name
+		}
+		if b.Description != nil {
+			d.Description = *b.Description
+		}
+		if b.Enabled != nil {
+			d.Enabled = *b.Enabled
+		}
+		got, err := f.svc.CreateDomain(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		auth.Note(ctx, auth.Object{Type: "domains", ID: got.ID, Name: got.Name, DomainID: got.ID})
+		return oneDomain(ctx, got), nil
+	})
+
+	api.Register(s, auth.Policy(op("update-domain", http.MethodPatch, "/v3/domains/{domain_id}", "Update a domain", "domains"), "identity/domains/update"),
+		func(ctx context.Context, in *domainUpdateInput) (*domainOutput, error) {
+			c := caller(ctx)
+			if err := needSystem(c); err != nil {
+				return nil, err
+			}
+			b := in.Body.Domain
+			got, err := f.svc.UpdateDomain(ctx, in.DomainID, identity.DomainPatch{Name: b.Name, Description: b.Description, Enabled: b.Enabled})
+			if err != nil {
+				return nil, err
+			}
+			auth.Note(ctx, auth.Object{Type: "domains", ID: got.ID, Name: got.Name, DomainID: got.ID})
+			return oneDomain(ctx, got), nil
+		})
+
+	del := op("delete-domain", http.MethodDelete, "/v3/domains/{domain_id}", "Delete a disabled domain", "domains")
+	del.DefaultStatus = http.StatusNoContent
+	api.Register(s, auth.Policy(del, "identity/domains/delete"), func(ctx context.Context, in *domainIDInput) (*noContent, error) {
+		c := caller(ctx)
+		if err := needSystem(c); err != nil {
+			return nil, err
+		}
+		auth.Note(ctx, auth.Object{Type: "domains", ID: in.DomainID, DomainID: in.DomainID})
+		return nil, f.svc.DeleteDomain(ctx, in.DomainID)
+	})
+}

@@ -1,0 +1,340 @@
+package inventory
+
+// Private clouds. A private cloud (StarVCenter) shows more than the provider
+// SPI describes: the physical hosts and storage pools under the tenant's
+// VMs, whole-VM backups, the tenant's quota and the VM console. Drivers
+// offer these through their own extension interface; this file is the one
+// place of the inventory that knows about such extensions. The sync engine
+// asks privateKinds which extra kinds a provider has and fetchAny to list
+// them; toResource asks privateResource to map their objects.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/uptrace/bun"
+
+	"github.com/skyfold/skyfold/internal/cloud"
+	"github.com/skyfold/skyfold/internal/cloud/starvcenter"
+	"github.com/skyfold/skyfold/internal/errs"
+)
+
+// KindBackup is a whole-VM backup of a private cloud. Backups are kept apart
+// from snapshots (their own kind, served as Cloudpods' instancebackups)
+// because they live on backup storage, outlive the VM's disks and are
+// restored differently; a StarVCenter VM snapshot is a KindSnapshot.
+const KindBackup Kind = "backup"
+
+// extensionKinds are the kinds synced only for providers with extensions,
+// after every SPI kind (backups need the servers synced first).
+var extensionKinds = []Kind{KindHost, KindStorage, KindBackup}
+
+// isPrivateKind reports whether k is synced only for private clouds.
+func isPrivateKind(k Kind) bool { return slices.Contains(extensionKinds, k) }
+
+// syncKinds lists the kinds a provider's sync covers, in order: SyncOrder,
+// then the extension kinds when the provider has extensions.
+func syncKinds(drv cloud.Provider) []Kind {
+	if _, ok := starvcenter.ExtensionsOf(drv); ok {
+		return append(slices.Clone(SyncOrder), extensionKinds...)
+	}
+	return SyncOrder
+}
+
+// allKinds is every kind a sync may report on, in order.
+func allKinds() []Kind { return append(slices.Clone(SyncOrder), extensionKinds...) }
+
+// fetchAny lists every object of a kind in a region: SPI kinds through the
+// region client, extension kinds through the provider's extensions.
+func (s *Service) fetchAny(ctx context.Context, drv cloud.Provider, rc cloud.RegionClient, a *Account, regionID string, k Kind) ([]any, error) {
+	if !isPrivateKind(k) {
+		return fetchKind(ctx, rc, k)
+	}
+	x, ok := starvcenter.ExtensionsOf(drv)
+	if !ok {
+		return nil, cloud.NotSupported(drv.Name(), string(k))
+	}
+	var out []any
+	switch k {
+	case KindHost:
+		hs, err := x.Hosts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hs {
+			out = append(out, h)
+		}
+	case KindStorage:
+		ss, err := x.Storages(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range ss {
+			out = append(out, st)
+		}
+	case KindBackup:
+		// Backups are listed per VM; the VMs are the ones just synced.
+		var vms []string
+		if err := s.db.NewSelect().Model((*Resource)(nil)).Column("external_id").
+			Where("cloudaccount_id = ?", a.ID).Where("cloudregion_id = ?", regionID).Where("kind = ?", KindServer).
+			Where("deleted_at IS NULL").Scan(ctx, &vms); err != nil {
+			return nil, err
+		}
+		for _, vm := range vms {
+			bs, err := x.Backups(ctx, vm)
+			if err != nil {
+				if isNotFound(err) {
+					continue // deleted meanwhile, or a row still being created
+				}
+				return nil, fmt.Errorf("backups of %s: %w", vm, err)
+			}
+			for _, b := range bs {
+				out = append(out, backupObject{VMCopy: b})
+			}
+		}
+	}
+	return out, nil
+}
+
+// backupObject marks a VM copy as a backup (the driver uses one type for
+// backups and snapshots).
+type backupObject struct {
+	starvcenter.VMCopy
+}
+
+// privateResource maps an extension object onto r and returns its Meta;
+// ok is false for objects it does not know.
+func privateResource(o any, a *Account, r *Resource) (m cloud.Meta, ok bool) {
+	gid := func(kind, id string) string { return cloud.GlobalID(a.Provider, a.AccountID, kind, id) }
+	switch v := o.(type) {
+	case starvcenter.Host:
+		m = cloud.Meta{ID: v.ID, GlobalID: gid("host", v.ID), Name: v.Name, Status: v.Status,
+			RawStatus: fmt.Sprint(v.State), CreatedAt: v.CreatedAt}
+		r.Kind, r.CPU, r.MemoryMB, r.IPs = KindHost, v.CPUCores, v.MemoryGiB*1024, v.IP
+	case starvcenter.Storage:
+		m = cloud.Meta{ID: v.ID, GlobalID: gid("storage", v.ID), Name: v.Name, Status: cloud.StatusRunning,
+			RawStatus: v.Use, CreatedAt: v.CreatedAt}
+		r.Kind, r.SizeGB, r.InstanceType = KindStorage, int(v.SizeGB), v.Type
+	case backupObject:
+		status, raw := cloud.StatusPending, "creating"
+		if v.Enabled {
+			status, raw = cloud.StatusRunning, "ready"
+		}
+		m = cloud.Meta{ID: v.ID, GlobalID: gid("backup", v.ID), Name: v.Name, Status: status, RawStatus: raw,
+			Tags: v.Tags, CreatedAt: v.CreatedAt}
+		r.Kind, r.ParentExternalID = KindBackup, v.VMID
+	default:
+		return m, false
+	}
+	return m, true
+}
+
+// extensions opens an account's driver and returns its private-cloud
+// extensions; a provider without them gives NotSupported naming what.
+func (s *Service) extensions(ctx context.Context, a *Account, what string) (cloud.Provider, starvcenter.Extensions, error) {
+	drv, err := s.Open(ctx, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	x, ok := starvcenter.ExtensionsOf(drv)
+	if !ok {
+		drv.Close()
+		return nil, nil, errs.E(errs.NotSupported, "%s is not supported by %s accounts", what, a.Provider)
+	}
+	return drv, x, nil
+}
+
+// QuotaItem is one resource of a tenant quota. Limit 0 means unlimited;
+// Used then comes from the inventory.
+type QuotaItem struct {
+	Name      string `json:"name"`
+	Unit      string `json:"unit"`
+	Limit     int64  `json:"limit"`
+	Used      int64  `json:"used"`
+	Available int64  `json:"available"`
+	Unlimited bool   `json:"unlimited"`
+}
+
+// AccountQuota is a private-cloud tenant's quota and usage, as seen through
+// one account, with the project the tenant is mapped onto.
+type AccountQuota struct {
+	AccountID   string      `json:"cloudaccount_id"`
+	AccountName string      `json:"cloudaccount"`
+	Provider    string      `json:"provider"`
+	TenantID    string      `json:"cloud_tenant_id"` // the cloud's tenant, not the owner project
+	DomainID    string      `json:"domain_id"`
+	ProjectID   string      `json:"project_id"`
+	Items       []QuotaItem `json:"items"`
+}
+
+// Quota reads the tenant quota of an account the scope may see: a
+// StarVCenter tenant's quota and what it uses. Other providers give
+// NotSupported.
+func (s *Service) Quota(ctx context.Context, sc Scope, accountID string) (*AccountQuota, error) {
+	a, err := s.GetVisible(ctx, sc, accountID)
+	if err != nil {
+		return nil, err
+	}
+	drv, x, err := s.extensions(ctx, a, "a tenant quota")
+	if err != nil {
+		return nil, err
+	}
+	defer drv.Close()
+	return s.quotaOf(ctx, a, x)
+}
+
+// quotaOf reads an account's tenant quota through its extensions.
+func (s *Service) quotaOf(ctx context.Context, a *Account, x starvcenter.Extensions) (*AccountQuota, error) {
+	q, err := x.Quota(ctx)
+	if err != nil {
+		return nil, cloudError(err)
+	}
+	used, err := s.usage(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	item := func(name, unit string, limit, avail, inv int64) QuotaItem {
+		it := QuotaItem{Name: name, Unit: unit, Limit: limit, Available: avail}
+		if limit <= 0 {
+			it.Unlimited, it.Used, it.Available = true, inv, 0
+		} else {
+			it.Used = max(limit-avail, 0)
+		}
+		return it
+	}
+	return &AccountQuota{AccountID: a.ID, AccountName: a.Name, Provider: a.Provider, TenantID: q.TenantID,
+		DomainID: a.DomainID, ProjectID: a.ProjectID, Items: []QuotaItem{
+			item("cpu", "core", q.CPU, q.CPUAvailable, used.cpu),
+			item("memory", "MB", q.MemoryMB, q.MemoryAvailableMB, used.mem),
+			item("storage", "GB", q.StorageGB, q.StorageAvailableGB, used.disk),
+			item("eip", "count", q.OuterIPs, q.OuterIPsAvailable, used.eip),
+			item("network", "count", q.Subnets, q.SubnetsAvailable, used.net),
+		}}, nil
+}
+
+type usage struct{ cpu, mem, disk, eip, net int64 }
+
+// usage sums what the inventory holds of an account, for unlimited quotas.
+func (s *Service) usage(ctx context.Context, accountID string) (usage, error) {
+	var rows []struct {
+		Kind string `bun:"kind"`
+		N    int64  `bun:"n"`
+		CPU  int64  `bun:"cpu"`
+		Mem  int64  `bun:"mem"`
+		Size int64  `bun:"size"`
+	}
+	err := s.db.NewSelect().Model((*Resource)(nil)).Column("r.kind").
+		ColumnExpr("COUNT(*) AS n, COALESCE(SUM(r.cpu), 0) AS cpu, COALESCE(SUM(r.memory_mb), 0) AS mem, COALESCE(SUM(r.size_gb), 0) AS size").
+		Where("r.cloudaccount_id = ?", accountID).Where("r.deleted_at IS NULL").
+		Where("r.kind IN (?)", bun.List([]string{string(KindServer), string(KindDisk), string(KindEIP), string(KindNetwork)})).Group("r.kind").Scan(ctx, &rows)
+	var u usage
+	for _, r := range rows {
+		switch Kind(r.Kind) {
+		case KindServer:
+			u.cpu, u.mem = r.CPU, r.Mem
+		case KindDisk:
+			u.disk = r.Size
+		case KindEIP:
+			u.eip = r.N
+		case KindNetwork:
+			u.net = r.N
+		}
+	}
+	return u, err
+}
+
+// ProjectQuotas lists the tenant quotas of the private-cloud accounts the
+// scope may see, optionally of one project. An account whose cloud cannot
+// be read is listed with Error set.
+func (s *Service) ProjectQuotas(ctx context.Context, sc Scope, projectID string) ([]ProjectQuota, error) {
+	var accts []Account
+	q := accountScope(s.db.NewSelect().Model(&accts), sc).Where("enabled = TRUE").Where("status <> ?", StatusDeleting).
+		Order("created_at", "id")
+	if projectID != "" {
+		q = q.Where("project_id = ?", projectID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, err
+	}
+	out := []ProjectQuota{}
+	for i := range accts {
+		a := &accts[i]
+		drv, err := s.Open(ctx, a)
+		if err != nil {
+			continue
+		}
+		x, private := starvcenter.ExtensionsOf(drv)
+		if !private {
+			drv.Close()
+			continue
+		}
+		aq, err := s.quotaOf(ctx, a, x)
+		drv.Close()
+		if err != nil {
+			out = append(out, ProjectQuota{AccountQuota: AccountQuota{AccountID: a.ID, AccountName: a.Name,
+				Provider: a.Provider, TenantID: a.Account, DomainID: a.DomainID, ProjectID: a.ProjectID, Items: []QuotaItem{}},
+				Error: errs.PublicMessage(err)})
+			continue
+		}
+		out = append(out, ProjectQuota{AccountQuota: *aq})
+	}
+	return out, nil
+}
+
+// ProjectQuota is one account's tenant quota in a project listing.
+type ProjectQuota struct {
+	AccountQuota
+	Error string `json:"error,omitempty"`
+}
+
+// ConsoleInfo is how to reach a server's console.
+type ConsoleInfo struct {
+	Protocol string `json:"protocol"`
+	URL      string `json:"url"`
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+}
+
+// ServerConsole reads a server's remote console connection. It is a plain
+// read on the cloud (no cloud task), so it answers at once.
+func (s *Service) ServerConsole(ctx context.Context, sc Scope, id string) (*Resource, *ConsoleInfo, error) {
+	r, err := s.GetResource(ctx, sc, KindServer, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := s.Get(ctx, r.CloudaccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	drv, x, err := s.extensions(ctx, a, "the remote console")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer drv.Close()
+	v, err := x.VNCConnection(ctx, r.ExternalID)
+	if err != nil {
+		return nil, nil, cloudError(err)
+	}
+	return r, &ConsoleInfo{Protocol: "vnc", URL: v.ConsoleURL, Host: v.HostIP, Port: v.Port}, nil
+}
+
+// cloudError turns a driver error into the domain error every face
+// renders, keeping the driver error as the cause.
+func cloudError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *errs.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	var ce *cloud.Error
+	if errors.As(err, &ce) {
+		d := ce.Domain()
+		d.Err = err
+		return d
+	}
+	return err
+}

@@ -1,0 +1,647 @@
+package inventory
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/skyfold/skyfold/internal/cloud"
+	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/task"
+)
+
+// SyncRequest narrows a sync; empty fields mean everything.
+type SyncRequest struct {
+	Regions []string
+	Kinds   []Kind
+	UserID  string
+}
+
+type syncParams struct {
+	AccountID string   `json:"account_id"`
+	Regions   []string `json:"regions,omitempty"`
+	Kinds     []Kind   `json:"kinds,omitempty"`
+}
+
+type syncRegionRef struct {
+	CloudregionID string `json:"cloudregion_id"`
+	RegionID      string `json:"region_id"`
+}
+
+type syncState struct {
+	ProviderID string          `json:"provider_id"`
+	Regions    []syncRegionRef `json:"regions"`
+	Done       []string        `json:"done"`
+	Failed     []string        `json:"failed"`
+}
+
+// KindResult is what one sync did to one kind in one region.
+type KindResult struct {
+	Added     int    `json:"added"`
+	Updated   int    `json:"updated"`
+	Removed   int    `json:"removed"`
+	Unchanged int    `json:"unchanged"`
+	MS        int64  `json:"ms"`
+	Skipped   string `json:"skipped,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// ValidKind reports whether k is a synced kind.
+func ValidKind(k Kind) bool { return slices.Contains(SyncOrder, k) || isPrivateKind(k) /* private.go */ }
+
+// RequestSync queues a sync of an enabled account and returns its task.
+func (s *Service) RequestSync(ctx context.Context, id string, req SyncRequest) (*task.Task, error) {
+	a, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Enabled {
+		return nil, errs.E(errs.Conflict, "account %s is disabled", a.Name)
+	}
+	if a.Status == StatusDeleting {
+		return nil, errs.E(errs.Conflict, "account %s is being deleted", a.Name)
+	}
+	for _, k := range req.Kinds {
+		if !ValidKind(k) {
+			return nil, errs.Field("resource_types", fmt.Sprintf("unknown resource type %q", k))
+		}
+	}
+	if a.SyncTaskID != "" && (a.SyncStatus == SyncQueued || a.SyncStatus == SyncSyncing) {
+		if t, err := s.tasks.Get(ctx, a.SyncTaskID); err == nil && !t.Status.Terminal() {
+			return t, nil // already queued or running: one sync per account
+		}
+	}
+	t, err := s.tasks.Submit(ctx, task.Spec{Type: TaskSync, ObjectType: "cloudaccount", ObjectID: a.ID, ObjectName: a.Name,
+		DomainID: a.DomainID, ProjectID: a.ProjectID, UserID: req.UserID,
+		Params: syncParams{AccountID: a.ID, Regions: normaliseRegions(a.Provider, req.Regions), Kinds: req.Kinds}})
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.db.NewUpdate().Model((*Account)(nil)).Set("sync_status = ?", SyncQueued).Set("sync_task_id = ?", t.ID).
+		Set("progress = 0").Set("updated_at = ?", s.now()).Where("id = ?", a.ID).Exec(ctx)
+	return t, err
+}
+
+func (s *Service) syncDefinition() task.Definition {
+	return task.Definition{
+		Type: TaskSync, MaxAttempts: 3, Timeout: 2 * time.Hour,
+		Stages: []task.Stage{
+			{Name: "connect", Run: s.syncConnect},
+			{Name: "regions", Run: s.syncRegions},
+			{Name: "finish", Run: s.syncFinish},
+		},
+		OnEnd: func(ctx context.Context, t *task.Task, st task.Status, msg string) {
+			if st == task.Success {
+				return
+			}
+			_, _ = s.db.NewUpdate().Model((*Account)(nil)).Set("sync_status = ?", SyncError).
+				Set("last_error = ?", msg).Set("error_count = error_count + 1").Set("updated_at = ?", s.now()).
+				Where("id = ?", t.ObjectID).Where("sync_task_id = ?", t.ID).Exec(ctx)
+		},
+	}
+}
+
+func (s *Service) loadSync(ctx context.Context, r *task.Run) (syncParams, *Account, error) {
+	var p syncParams
+	if err := r.Params(&p); err != nil {
+		return p, nil, task.Permanent(err)
+	}
+	a, err := s.Get(ctx, p.AccountID)
+	if err != nil {
+		return p, nil, task.Permanent(err)
+	}
+	if !a.Enabled || a.Status == StatusDeleting {
+		return p, nil, task.Permanent(errs.E(errs.Conflict, "account %s was disabled or deleted", a.Name))
+	}
+	return p, a, nil
+}
+
+// syncConnect probes the account (health, balance, sub-accounts) and records
+// the regions to sync.
+func (s *Service) syncConnect(ctx context.Context, r *task.Run) error {
+	p, a, err := s.loadSync(ctx, r)
+	if err != nil {
+		return err
+	}
+	_, _ = s.db.NewUpdate().Model((*Account)(nil)).Set("sync_status = ?", SyncSyncing).Set("progress = 0").
+		Set("updated_at = ?", s.now()).Where("id = ?", a.ID).Exec(ctx)
+	drv, err := s.Open(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer drv.Close()
+	if err := s.probe(ctx, a, drv); err != nil {
+		return err
+	}
+	prov, err := s.ensureProvider(ctx, a, drv)
+	if err != nil {
+		return err
+	}
+	regions, err := drv.Regions(ctx)
+	if err != nil {
+		return fmt.Errorf("list regions: %w", err)
+	}
+	want := a.RegionIDs()
+	if len(p.Regions) > 0 {
+		want = p.Regions
+	}
+	var st syncState
+	st.ProviderID = prov.ID
+	now := s.now()
+	for _, cr := range regions {
+		reg, err := s.upsertRegion(ctx, a.Provider, cr, drv.Capabilities())
+		if err != nil {
+			return err
+		}
+		if len(want) > 0 && !slices.Contains(want, cr.ID) {
+			continue
+		}
+		pr := &ProviderRegion{CloudproviderID: prov.ID, CloudregionID: reg.ID, CloudaccountID: a.ID, Enabled: true,
+			SyncStatus: SyncQueued, LastSyncResult: json.RawMessage("{}")}
+		if _, err := s.db.NewInsert().Model(pr).On("CONFLICT (cloudprovider_id, cloudregion_id) DO UPDATE").
+			Set("sync_status = EXCLUDED.sync_status").Exec(ctx); err != nil {
+			return err
+		}
+		st.Regions = append(st.Regions, syncRegionRef{CloudregionID: reg.ID, RegionID: cr.ID})
+	}
+	_ = now
+	if len(want) > 0 && len(st.Regions) == 0 {
+		return task.Permanent(errs.Field("cloudregions", fmt.Sprintf("none of %v is a region of this account", want)))
+	}
+	r.Log(ctx, "connected as %s; %d regions to sync", a.AccountID, len(st.Regions))
+	return r.SetState(st)
+}
+
+// probe refreshes status, health and balance.
+func (s *Service) probe(ctx context.Context, a *Account, drv cloud.Provider) error {
+	now := s.now()
+	q := s.db.NewUpdate().Model((*Account)(nil)).Where("id = ?", a.ID).Set("probe_at = ?", now).Set("updated_at = ?", now)
+	if err := drv.ValidateCredentials(ctx); err != nil {
+		health := HealthUnknown
+		if errors.Is(err, cloud.ErrInvalidCredential) {
+			health = HealthNoPermission
+		}
+		_, _ = q.Set("status = ?", StatusDisconnected).Set("health_status = ?", health).
+			Set("last_error = ?", oneLine(err.Error())).Exec(ctx)
+		if errors.Is(err, cloud.ErrInvalidCredential) {
+			return task.Permanent(connectError(err))
+		}
+		return err
+	}
+	q = q.Set("status = ?", StatusConnected).Set("health_status = ?", HealthNormal)
+	if drv.Capabilities().Has(cloud.CapBalance) {
+		if b, err := drv.Balance(ctx); err == nil {
+			q = q.Set("balance = ?", b.Available.Amount).Set("currency = ?", b.Available.Currency)
+			if strings.HasPrefix(b.Available.Amount, "-") {
+				q = q.Set("health_status = ?", "arrears")
+			}
+		}
+	}
+	_, err := q.Exec(ctx)
+	return err
+}
+
+// Probe checks an account's connection and balance now.
+func (s *Service) Probe(ctx context.Context, id string) (*Account, error) {
+	a, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	drv, err := s.Open(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	defer drv.Close()
+	if err := s.probe(ctx, a, drv); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
+}
+
+func (s *Service) ensureProvider(ctx context.Context, a *Account, drv cloud.Provider) (*CloudProvider, error) {
+	subs, err := drv.SubAccounts(ctx)
+	if err != nil || len(subs) == 0 {
+		subs = []cloud.SubAccount{{ID: a.AccountID, Name: a.Name}}
+	}
+	sub := subs[0]
+	pv := new(CloudProvider)
+	err = s.db.NewSelect().Model(pv).Where("cloudaccount_id = ?", a.ID).Where("account = ?", sub.ID).Limit(1).Scan(ctx)
+	if err == nil {
+		return pv, nil
+	}
+	now := s.now()
+	name := a.Name
+	if len(subs) > 1 && sub.Name != "" {
+		name = a.Name + "/" + sub.Name
+	}
+	pv = &CloudProvider{ID: newID(), CloudaccountID: a.ID, Name: name, Account: sub.ID, Provider: a.Provider,
+		Enabled: a.Enabled, Status: StatusConnected, HealthStatus: HealthNormal, DomainID: a.DomainID,
+		ProjectID: a.ProjectID, CreatedAt: now, UpdatedAt: now}
+	if _, err := s.db.NewInsert().Model(pv).Exec(ctx); err != nil {
+		return nil, err
+	}
+	return pv, nil
+}
+
+// brandNames prefixes region names as Cloudpods shows them ("阿里云 华北2（北京）").
+var brandNames = map[string]string{"Aliyun": "阿里云", "Qcloud": "腾讯云", "Huawei": "华为云", "Baidu": "百度云", "Aws": "AWS"}
+
+func (s *Service) upsertRegion(ctx context.Context, provider string, cr cloud.Region, caps cloud.Capabilities) (*Region, error) {
+	ext := provider + "/" + cr.ID
+	reg := new(Region)
+	if err := s.db.NewSelect().Model(reg).Where("external_id = ?", ext).Scan(ctx); err == nil {
+		if cr.LocalName != "" && reg.LocalName != cr.LocalName {
+			reg.LocalName = cr.LocalName
+			reg.Name = regionName(provider, cr)
+			_, _ = s.db.NewUpdate().Model(reg).Column("local_name", "name").WherePK().Exec(ctx)
+		}
+		return reg, nil
+	}
+	capsJSON, _ := json.Marshal(caps)
+	now := s.now()
+	info, _ := cloud.Lookup(provider)
+	reg = &Region{ID: newID(), Provider: provider, ExternalID: ext, RegionID: cr.ID, Name: regionName(provider, cr),
+		LocalName: cr.LocalName, CloudEnv: cloudEnv(info), Capabilities: capsJSON, CreatedAt: now, UpdatedAt: now}
+	if _, err := s.db.NewInsert().Model(reg).On("CONFLICT (external_id) DO NOTHING").Exec(ctx); err != nil {
+		return nil, err
+	}
+	err := s.db.NewSelect().Model(reg).Where("external_id = ?", ext).Scan(ctx)
+	return reg, err
+}
+
+func regionName(provider string, cr cloud.Region) string {
+	local := cr.LocalName
+	if local == "" {
+		local = cr.ID
+	}
+	if b, ok := brandNames[provider]; ok {
+		return b + " " + local
+	}
+	return provider + " " + local
+}
+
+// syncRegions syncs the recorded regions, a bounded number at a time, saving
+// after each one so a resumed task skips what is done.
+func (s *Service) syncRegions(ctx context.Context, r *task.Run) error {
+	p, a, err := s.loadSync(ctx, r)
+	if err != nil {
+		return err
+	}
+	var st syncState
+	if err := r.State(&st); err != nil {
+		return task.Permanent(err)
+	}
+	drv, err := s.Open(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer drv.Close()
+	kinds := syncKinds(drv) // private.go: SyncOrder plus a private cloud's extension kinds
+	if len(p.Kinds) > 0 {
+		kinds = p.Kinds
+	}
+	// A retry tries the failed regions again; the done ones are skipped.
+	st.Failed = nil
+	var mu sync.Mutex
+	sem := make(chan struct{}, s.cfg.RegionParallelism)
+	var wg sync.WaitGroup
+	total := len(st.Regions)
+	for _, ref := range st.Regions {
+		if slices.Contains(st.Done, ref.CloudregionID) {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(ref syncRegionRef) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			res, rerr := s.syncRegion(ctx, drv, a, st.ProviderID, ref, kinds)
+			mu.Lock()
+			defer mu.Unlock()
+			if rerr != nil {
+				st.Failed = append(st.Failed, ref.RegionID)
+				r.Warn(ctx, "region %s: %v", ref.RegionID, rerr)
+			} else {
+				st.Done = append(st.Done, ref.CloudregionID)
+				r.Log(ctx, "region %s synced: %s", ref.RegionID, summarise(res))
+			}
+			finished := len(st.Done) + len(st.Failed)
+			r.SetProgress(float64(finished) * 95 / float64(max(total, 1)))
+			prog := float64(finished) * 100 / float64(max(total, 1))
+			_, _ = s.db.NewUpdate().Model((*Account)(nil)).Set("progress = ?", prog).Where("id = ?", a.ID).Exec(ctx)
+			_ = r.Checkpoint(ctx, st)
+		}(ref)
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if len(st.Failed) > 0 && len(st.Done) == 0 {
+		return fmt.Errorf("every region failed to sync (%s)", strings.Join(st.Failed, ", "))
+	}
+	return r.SetState(st)
+}
+
+func summarise(res map[Kind]*KindResult) string {
+	var parts []string
+	for _, k := range allKinds() { // private.go
+		x, ok := res[k]
+		if !ok {
+			continue
+		}
+		if x.Skipped != "" {
+			continue
+		}
+		if x.Error != "" {
+			parts = append(parts, fmt.Sprintf("%s error", k))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s +%d ~%d -%d", k, x.Added, x.Updated, x.Removed))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// syncRegion syncs every kind of one region in order and records the result.
+func (s *Service) syncRegion(ctx context.Context, drv cloud.Provider, a *Account, providerID string, ref syncRegionRef, kinds []Kind) (map[Kind]*KindResult, error) {
+	started := time.Now()
+	_, _ = s.db.NewUpdate().Model((*ProviderRegion)(nil)).Set("sync_status = ?", SyncSyncing).
+		Where("cloudprovider_id = ?", providerID).Where("cloudregion_id = ?", ref.CloudregionID).Exec(ctx)
+	rc, err := drv.Region(ref.RegionID)
+	if err != nil {
+		return nil, err
+	}
+	results := map[Kind]*KindResult{}
+	if zones, err := rc.Zones(ctx); err == nil {
+		if err := s.upsertZones(ctx, a.Provider, ref, zones); err != nil {
+			return nil, err
+		}
+	}
+	var firstErr error
+	for _, k := range syncKinds(drv) { // private.go: SyncOrder plus extension kinds
+		if !slices.Contains(kinds, k) {
+			continue
+		}
+		t0 := time.Now()
+		res := &KindResult{}
+		results[k] = res
+		if busy, _ := s.kindBusy(ctx, a.ID, ref.CloudregionID, k); busy {
+			res.Skipped = "rows busy in a task"
+			continue
+		}
+		remote, err := s.fetchAny(ctx, drv, rc, a, ref.CloudregionID, k) // private.go: fetchKind or the extensions
+		if err != nil {
+			if errors.Is(err, cloud.ErrNotSupported) {
+				res.Skipped = "not supported by the provider"
+				continue
+			}
+			res.Error = oneLine(err.Error())
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: %w", k, err)
+			}
+			continue
+		}
+		rows := make([]Resource, 0, len(remote))
+		for _, o := range remote {
+			rows = append(rows, toResource(o, a, providerID, ref.CloudregionID))
+		}
+		if err := s.apply(ctx, a.ID, ref.CloudregionID, k, rows, res); err != nil {
+			res.Error = oneLine(err.Error())
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: %w", k, err)
+			}
+		}
+		res.MS = time.Since(t0).Milliseconds()
+	}
+	raw, _ := json.Marshal(results)
+	status := SyncIdle
+	if firstErr != nil {
+		status = SyncError
+	}
+	now := s.now()
+	_, _ = s.db.NewUpdate().Model((*ProviderRegion)(nil)).Set("sync_status = ?", status).
+		Set("last_sync_at = ?", now).Set("last_sync_ms = ?", time.Since(started).Milliseconds()).
+		Set("last_sync_result = ?", string(raw)).
+		Where("cloudprovider_id = ?", providerID).Where("cloudregion_id = ?", ref.CloudregionID).Exec(context.WithoutCancel(ctx))
+	return results, firstErr
+}
+
+func (s *Service) upsertZones(ctx context.Context, provider string, ref syncRegionRef, zones []cloud.Zone) error {
+	now := s.now()
+	for _, z := range zones {
+		name := z.LocalName
+		if name == "" {
+			name = z.ID
+		}
+		row := &Zone{ID: newID(), CloudregionID: ref.CloudregionID, ExternalID: provider + "/" + ref.RegionID + "/" + z.ID,
+			ZoneID: z.ID, Name: name, CreatedAt: now, UpdatedAt: now}
+		if _, err := s.db.NewInsert().Model(row).On("CONFLICT (external_id) DO UPDATE").
+			Set("name = EXCLUDED.name").Set("updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) kindBusy(ctx context.Context, accountID, regionID string, k Kind) (bool, error) {
+	n, err := s.db.NewSelect().Model((*Resource)(nil)).Where("cloudaccount_id = ?", accountID).
+		Where("cloudregion_id = ?", regionID).Where("kind = ?", k).Where("busy_task_id <> ''").Limit(1).Count(ctx)
+	return n > 0, err
+}
+
+// apply diffs remote rows against stored ones by external id and writes only
+// the differences: new rows inserted, changed rows updated, rows the cloud no
+// longer has marked deleted.
+func (s *Service) apply(ctx context.Context, accountID, regionID string, k Kind, remote []Resource, res *KindResult) error {
+	var local []struct {
+		ID          string     `bun:"id"`
+		ExternalID  string     `bun:"external_id"`
+		Fingerprint string     `bun:"fingerprint"`
+		DeletedAt   *time.Time `bun:"deleted_at"`
+	}
+	if err := s.db.NewSelect().Model((*Resource)(nil)).Column("id", "external_id", "fingerprint", "deleted_at").
+		Where("cloudaccount_id = ?", accountID).Where("cloudregion_id = ?", regionID).Where("kind = ?", k).
+		Scan(ctx, &local); err != nil {
+		return err
+	}
+	type ref struct {
+		id, fp  string
+		deleted bool
+	}
+	byExt := make(map[string]ref, len(local))
+	for _, l := range local {
+		byExt[l.ExternalID] = ref{l.ID, l.Fingerprint, l.DeletedAt != nil}
+	}
+	now := s.now()
+	var inserts, updates []Resource
+	seen := make(map[string]bool, len(remote))
+	for i := range remote {
+		rr := &remote[i]
+		if seen[rr.ExternalID] {
+			continue // a cloud listing an object twice (paging drift) must not fail the sync
+		}
+		seen[rr.ExternalID] = true
+		rr.SyncedAt = now
+		rr.UpdatedAt = now
+		if l, ok := byExt[rr.ExternalID]; ok {
+			if l.fp == rr.Fingerprint && !l.deleted {
+				res.Unchanged++
+				continue
+			}
+			rr.ID = l.id
+			updates = append(updates, *rr)
+			continue
+		}
+		rr.ID = newID()
+		rr.CreatedAt = now
+		inserts = append(inserts, *rr)
+	}
+	var gone []string
+	for ext, l := range byExt {
+		if !seen[ext] && !l.deleted {
+			gone = append(gone, l.id)
+		}
+	}
+	const chunk = 500
+	if len(inserts) > 0 {
+		if err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			return insertResources(ctx, tx, inserts)
+		}); err != nil {
+			return fmt.Errorf("insert %s: %w", k, err)
+		}
+	}
+	res.Added = len(inserts)
+	if len(updates) > 0 {
+		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			for i := range updates {
+				u := &updates[i]
+				if _, err := tx.NewUpdate().Model(u).
+					Column("zone_id", "global_id", "name", "status", "raw_status", "vpc_external_id", "parent_external_id",
+						"instance_type", "cpu", "memory_mb", "size_gb", "ips", "charge_type", "tags", "fingerprint",
+						"cloud_created_at", "updated_at", "synced_at", "deleted_at").
+					WherePK().Exec(ctx); err != nil {
+					return err
+				}
+				if err := saveData(ctx, tx, u.ID, u.Data); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("update %s: %w", k, err)
+		}
+	}
+	res.Updated = len(updates)
+	for i := 0; i < len(gone); i += chunk {
+		part := gone[i:min(i+chunk, len(gone))]
+		if _, err := s.db.NewUpdate().Model((*Resource)(nil)).Set("deleted_at = ?", now).Set("status = 'deleted'").
+			Set("updated_at = ?", now).Where("id IN (?)", bun.List(part)).Exec(ctx); err != nil {
+			return fmt.Errorf("mark deleted %s: %w", k, err)
+		}
+	}
+	res.Removed = len(gone)
+	return nil
+}
+
+// syncFinish stores the per-kind counts and marks the account idle.
+func (s *Service) syncFinish(ctx context.Context, r *task.Run) error {
+	_, a, err := s.loadSync(ctx, r)
+	if err != nil {
+		return err
+	}
+	var st syncState
+	_ = r.State(&st)
+	counts, err := s.countKinds(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(counts)
+	now := s.now()
+	status, lastErr := SyncIdle, ""
+	if len(st.Failed) > 0 {
+		status, lastErr = SyncError, "regions failed: "+strings.Join(st.Failed, ", ")
+	}
+	_, err = s.db.NewUpdate().Model((*Account)(nil)).Set("sync_status = ?", status).Set("progress = 100").
+		Set("counts = ?", string(raw)).Set("last_sync_at = ?", now).Set("sync_count = sync_count + 1").
+		Set("last_error = ?", lastErr).Set("updated_at = ?", now).Where("id = ?", a.ID).Exec(ctx)
+	if err == nil {
+		_ = r.SetResult(map[string]any{"counts": counts, "failed_regions": st.Failed})
+	}
+	return err
+}
+
+func (s *Service) countKinds(ctx context.Context, accountID string) (map[string]int, error) {
+	var rows []struct {
+		Kind string `bun:"kind"`
+		N    int64  `bun:"n"`
+	}
+	if err := s.db.NewSelect().Model((*Resource)(nil)).Column("kind").ColumnExpr("COUNT(*) AS n").
+		Where("cloudaccount_id = ?", accountID).Where("deleted_at IS NULL").Group("kind").Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.Kind] = int(r.N)
+	}
+	return out, nil
+}
+
+func fingerprint(b []byte) string {
+	h := sha1.Sum(b)
+	return hex.EncodeToString(h[:])
+}
+
+// ScheduleDue queues a sync for every enabled, idle account whose last sync
+// is older than its interval, and re-queues syncs stuck "syncing" without a
+// live task (a sync is never left "syncing"). It returns how many it queued.
+func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
+	var accts []Account
+	if err := s.db.NewSelect().Model(&accts).Where("enabled = TRUE").Where("status <> ?", StatusDeleting).Scan(ctx); err != nil {
+		return 0, err
+	}
+	now := s.now()
+	n := 0
+	for i := range accts {
+		a := &accts[i]
+		busy := a.SyncStatus == SyncQueued || a.SyncStatus == SyncSyncing
+		if busy && a.SyncTaskID != "" {
+			if t, err := s.tasks.Get(ctx, a.SyncTaskID); err == nil && !t.Status.Terminal() {
+				continue
+			}
+		}
+		due := a.LastSyncAt == nil || now.Sub(*a.LastSyncAt) >= time.Duration(a.SyncIntervalSeconds)*time.Second
+		if !due && !busy {
+			continue
+		}
+		if _, err := s.RequestSync(ctx, a.ID, SyncRequest{}); err != nil {
+			s.cfg.Logger.Warn("scheduled sync", "account_id", a.ID, "err", err)
+			continue
+		}
+		n++
+	}
+	return n, nil
+}
+
+// ProbeAll refreshes connection status, health and balance of every enabled
+// account.
+func (s *Service) ProbeAll(ctx context.Context) error {
+	var accts []Account
+	if err := s.db.NewSelect().Model(&accts).Where("enabled = TRUE").Where("status <> ?", StatusDeleting).Scan(ctx); err != nil {
+		return err
+	}
+	for i := range accts {
+		if _, err := s.Probe(ctx, accts[i].ID); err != nil {
+			s.cfg.Logger.Warn("probe", "account_id", accts[i].ID, "err", oneLine(err.Error()))
+		}
+	}
+	return nil
+}
