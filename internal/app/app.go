@@ -125,6 +125,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	if err := a.setupInventory(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.setupRating(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.setupClusters(ctx); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -1,0 +1,565 @@
+package bridgx
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/skyfold/skyfold/internal/api"
+	"github.com/skyfold/skyfold/internal/api/auth"
+	"github.com/skyfold/skyfold/internal/cluster"
+	"github.com/skyfold/skyfold/internal/errs"
+)
+
+type catalogInput struct {
+	Provider   string `query:"provider" doc:"AlibabaCloud, HuaweiCloud, TencentCloud, BaiduCloud, AWSCloud"`
+	RegionID   string `query:"region_id"`
+	ZoneID     string `query:"zone_id"`
+	AccountKey string `query:"account_key" doc:"optional: the account to ask (default: the oldest you may use)"`
+	Refresh    bool   `query:"refresh" doc:"bypass the cache"`
+}
+
+func (in *catalogInput) query() cluster.CatalogQuery {
+	return cluster.CatalogQuery{Provider: in.Provider, RegionID: in.RegionID, ZoneID: in.ZoneID, AccountKey: in.AccountKey, Refresh: in.Refresh}
+}
+
+func (f *Face) registerCatalog(s *api.Server) {
+	api.Register(s, op("region-list", http.MethodGet, "/api/v1/region/list", "List a provider's regions", "cluster/catalogs/list"),
+		func(ctx context.Context, in *catalogInput) (*reply, error) {
+			rs, err := f.Svc.Regions(ctx, scopeOf(ctx), in.query())
+			if err != nil {
+				return nil, err
+			}
+			out := make([]map[string]any, 0, len(rs))
+			for _, r := range rs {
+				out = append(out, map[string]any{"RegionId": r.ID, "LocalName": r.LocalName})
+			}
+			return ok(out), nil
+		})
+	api.Register(s, op("zone-list", http.MethodGet, "/api/v1/zone/list", "List a region's zones", "cluster/catalogs/list"),
+		func(ctx context.Context, in *catalogInput) (*reply, error) {
+			zs, err := f.Svc.Zones(ctx, scopeOf(ctx), in.query())
+			if err != nil {
+				return nil, err
+			}
+			out := make([]map[string]any, 0, len(zs))
+			for _, z := range zs {
+				out = append(out, map[string]any{"ZoneId": z.ID, "LocalName": z.LocalName})
+			}
+			return ok(out), nil
+		})
+	api.Register(s, op("instance-type-list", http.MethodGet, "/api/v1/instance_type/list", "List a zone's instance types", "cluster/catalogs/list"),
+		func(ctx context.Context, in *catalogInput) (*reply, error) {
+			ts, err := f.Svc.InstanceTypes(ctx, scopeOf(ctx), in.query())
+			if err != nil {
+				return nil, err
+			}
+			out := make([]map[string]any, 0, len(ts))
+			for _, t := range ts {
+				m := map[string]any{"instance_type_family": t.Family, "instance_type": t.ID, "core": t.CPU,
+					"memory": (t.MemoryMiB + 512) / 1024, "memory_mib": t.MemoryMiB}
+				if t.HourlyPrice != nil {
+					m["hourly_price"], m["currency"] = t.HourlyPrice.Amount, t.HourlyPrice.Currency
+				}
+				out = append(out, m)
+			}
+			return ok(out), nil
+		})
+	api.Register(s, op("image-list", http.MethodGet, "/api/v1/image/list", "List a region's public images", "cluster/catalogs/list"),
+		func(ctx context.Context, in *catalogInput) (*reply, error) {
+			ims, err := f.Svc.Images(ctx, scopeOf(ctx), in.query())
+			if err != nil {
+				return nil, err
+			}
+			out := make([]map[string]any, 0, len(ims))
+			for _, im := range ims {
+				out = append(out, map[string]any{"OsType": im.OSType, "OsName": im.OSName, "ImageId": im.ID})
+			}
+			return ok(out), nil
+		})
+}
+
+// netBody is network_config as clients send it.
+type netBody struct {
+	VPC             string  `json:"vpc"`
+	VPCID           string  `json:"vpc_id"`
+	SubnetID        string  `json:"subnet_id"`
+	SecurityGroup   string  `json:"security_group"`
+	SecurityGroupID string  `json:"security_group_id"`
+	ChargeType      string  `json:"internet_charge_type"`
+	Bandwidth       flexInt `json:"internet_max_bandwidth"`
+	BandwidthOut    flexInt `json:"internet_max_bandwidth_out"`
+}
+
+func (n netBody) config() cluster.NetworkConfig {
+	nc := cluster.NetworkConfig{VPCID: first(n.VPC, n.VPCID), SubnetID: n.SubnetID, SecurityGroupID: first(n.SecurityGroup, n.SecurityGroupID),
+		InternetChargeType: n.ChargeType, InternetBandwidth: int(n.Bandwidth)}
+	if nc.InternetBandwidth == 0 {
+		nc.InternetBandwidth = int(n.BandwidthOut)
+	}
+	return nc
+}
+
+func first(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+type chargeBody struct {
+	ChargeType string  `json:"charge_type"`
+	PeriodUnit string  `json:"period_unit"`
+	Period     flexInt `json:"period"`
+}
+
+type diskBody struct {
+	Category string  `json:"category"`
+	Size     flexInt `json:"size"`
+}
+
+type disksBody struct {
+	SystemDisk *diskBody       `json:"system_disk"`
+	DataDisk   json.RawMessage `json:"data_disk"`
+	DataDisks  json.RawMessage `json:"data_disks"`
+}
+
+// disks reads disks; data_disk may be one object (the seed's table) or a
+// list (its example).
+func (d disksBody) disks() (cluster.Disks, error) {
+	var out cluster.Disks
+	if d.SystemDisk != nil {
+		out.SystemDisk = cluster.Disk{Category: d.SystemDisk.Category, Size: int(d.SystemDisk.Size)}
+	}
+	raw := d.DataDisk
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = d.DataDisks
+	}
+	raw = json.RawMessage(strings.TrimSpace(string(raw)))
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+	case raw[0] == '[':
+		var ds []diskBody
+		if err := json.Unmarshal(raw, &ds); err != nil {
+			return out, errs.Field("disks.data_disk", fieldErr(err))
+		}
+		for _, x := range ds {
+			out.DataDisks = append(out.DataDisks, cluster.Disk{Category: x.Category, Size: int(x.Size)})
+		}
+	case raw[0] == '{':
+		var x diskBody
+		if err := json.Unmarshal(raw, &x); err != nil {
+			return out, errs.Field("disks.data_disk", fieldErr(err))
+		}
+		if x.Category != "" || x.Size != 0 {
+			out.DataDisks = append(out.DataDisks, cluster.Disk{Category: x.Category, Size: int(x.Size)})
+		}
+	default:
+		return out, errs.Field("disks.data_disk", "must be an object or a list of objects")
+	}
+	return out, nil
+}
+
+// tagsOf reads tags given as an object, a list of {key, value}, JSON text
+// or "k=v,k2=v2".
+func (b body) tagsOf(name string) (map[string]string, bool, error) {
+	v, present := b[name]
+	if !present || v == nil {
+		return nil, false, nil
+	}
+	if s, ok := v.(string); ok {
+		s = strings.TrimSpace(s)
+		if s == "" || s == "null" {
+			return map[string]string{}, true, nil
+		}
+		if strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[") {
+			var m any
+			if err := json.Unmarshal([]byte(s), &m); err != nil {
+				return nil, true, errs.Field(name, "not JSON: "+err.Error())
+			}
+			v = m
+		} else {
+			out := map[string]string{}
+			for _, kv := range strings.Split(s, ",") {
+				k, val, _ := strings.Cut(kv, "=")
+				if k = strings.TrimSpace(k); k != "" {
+					out[k] = strings.TrimSpace(val)
+				}
+			}
+			return out, true, nil
+		}
+	}
+	out := map[string]string{}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			out[k] = fmt.Sprint(val)
+		}
+	case []any:
+		for i, e := range x {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, true, errs.Field(fmt.Sprintf("%s[%d]", name, i), "must be {key, value}")
+			}
+			k := fmt.Sprint(first(str(m["key"]), str(m["Key"]), str(m["tag_key"])))
+			out[k] = first(str(m["value"]), str(m["Value"]), str(m["tag_value"]))
+		}
+	default:
+		return nil, true, errs.Field(name, "must be an object of key: value")
+	}
+	return out, true, nil
+}
+
+func str(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// strFields reads several string parameters into destinations; a name may
+// list alternatives ("image|image_id").
+func (b body) strFields(dsts map[string]*string) error {
+	for names, dst := range dsts {
+		for _, n := range strings.Split(names, "|") {
+			v, err := b.str(n)
+			if err != nil {
+				return err
+			}
+			if v != "" {
+				*dst = v
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// chargeOf reads charge_config, or the top-level charge_type, period_unit
+// and period the seed's example uses.
+func (b body) chargeOf() (cluster.ChargeConfig, bool, error) {
+	var cb chargeBody
+	present, err := b.into("charge_config", &cb)
+	if err != nil {
+		return cluster.ChargeConfig{}, false, err
+	}
+	if cb.ChargeType == "" {
+		if cb.ChargeType, err = b.str("charge_type"); err != nil {
+			return cluster.ChargeConfig{}, false, err
+		}
+		present = present || cb.ChargeType != ""
+	}
+	if cb.PeriodUnit == "" {
+		cb.PeriodUnit, _ = b.str("period_unit")
+	}
+	if cb.Period == 0 {
+		n, _, err := b.num("period")
+		if err != nil {
+			return cluster.ChargeConfig{}, false, err
+		}
+		cb.Period = flexInt(n)
+	}
+	return cluster.ChargeConfig{ChargeType: cb.ChargeType, PeriodUnit: cb.PeriodUnit, Period: int(cb.Period)}, present, nil
+}
+
+func (f *Face) clusterJSON(ctx context.Context, c *cluster.Cluster, running int) map[string]any {
+	nc, ch, d := c.NetworkOf(), c.ChargeOf(), c.DisksOf()
+	dd := make([]map[string]any, 0, len(d.DataDisks))
+	for _, x := range d.DataDisks {
+		dd = append(dd, map[string]any{"category": x.Category, "size": x.Size})
+	}
+	return map[string]any{
+		"cluster_id": c.ID, "cluster_name": c.Name, "desc": c.Description, "provider": cluster.BridgXName(c.Provider), "account": c.AccountKey,
+		"region_id": c.RegionID, "zone_id": c.ZoneID, "instance_type": c.InstanceType, "image": c.ImageID,
+		"network_config": map[string]any{"vpc": nc.VPCID, "subnet_id": nc.SubnetID, "security_group": nc.SecurityGroupID,
+			"internet_charge_type": nc.InternetChargeType, "internet_max_bandwidth": nc.InternetBandwidth},
+		"charge_config": map[string]any{"charge_type": ch.ChargeType, "period_unit": ch.PeriodUnit, "period": ch.Period},
+		"disks":         map[string]any{"system_disk": map[string]any{"category": d.SystemDisk.Category, "size": d.SystemDisk.Size}, "data_disk": dd},
+		"tags":          c.TagsOf(), "instance_num": running, "active_task_id": c.ActiveTaskID,
+		"create_at": f.Svc.FormatTime(c.CreatedAt), "update_at": f.Svc.FormatTime(c.UpdatedAt), "create_by": c.CreatedBy,
+	}
+}
+
+type clusterListInput struct {
+	Account    string `query:"account" doc:"the access key of a cloud account"`
+	PageNumber string `query:"page_number"`
+	PageSize   string `query:"page_size"`
+}
+
+type clusterNamePath struct {
+	Name string `path:"name"`
+}
+
+// expandBody is what /cluster/expand and /cluster/shrink take.
+type expandBody struct {
+	TaskName    string
+	ClusterName string
+	Count       int
+	IPs         []string
+	Shrink      bool
+}
+
+// parseExpand reads an expand or shrink request. The seed documents shrink
+// on the expand path; a body there is a shrink when it carries ips or says
+// so in task_action, action or type ("SHRINK", any case).
+func parseExpand(b body) (expandBody, error) {
+	var e expandBody
+	var err error
+	if e.TaskName, err = b.str("task_name"); err != nil {
+		return e, err
+	}
+	if e.ClusterName, err = b.str("cluster_name"); err != nil {
+		return e, err
+	}
+	n, _, err := b.num("count")
+	if err != nil {
+		return e, err
+	}
+	e.Count = n
+	if e.IPs, err = b.strs("ips"); err != nil {
+		return e, err
+	}
+	for _, k := range []string{"task_action", "action", "type"} {
+		v, _ := b.str(k)
+		switch strings.ToUpper(v) {
+		case "SHRINK":
+			e.Shrink = true
+		case "", "EXPAND":
+		default:
+			return e, errs.Field(k, fmt.Sprintf("%q is not EXPAND or SHRINK", v))
+		}
+	}
+	if len(e.IPs) > 0 {
+		e.Shrink = true
+	}
+	return e, nil
+}
+
+func (f *Face) registerClusters(s *api.Server) {
+	api.Register(s, op("cluster-create", http.MethodPost, "/api/v1/cluster/create", "Create a cluster (checked with a dry-run create on the cloud)",
+		"cluster/clusters/create"),
+		func(ctx context.Context, in *rawInput) (*reply, error) {
+			b, err := needBody(in)
+			if err != nil {
+				return nil, err
+			}
+			var ci cluster.ClusterInput
+			if err := b.strFields(map[string]*string{"name|cluster_name": &ci.Name, "provider": &ci.Provider, "region_id": &ci.RegionID,
+				"zone_id": &ci.ZoneID, "instance_type": &ci.InstanceType, "image|image_id": &ci.ImageID, "password": &ci.Password,
+				"account_key|ak": &ci.AccountKey, "desc|description": &ci.Description}); err != nil {
+				return nil, err
+			}
+			var nb netBody
+			if _, err := b.into("network_config", &nb); err != nil {
+				return nil, err
+			}
+			ci.Network = nb.config()
+			if ci.Charge, _, err = b.chargeOf(); err != nil {
+				return nil, err
+			}
+			var db disksBody
+			if _, err := b.into("disks", &db); err != nil {
+				return nil, err
+			}
+			if ci.Disks, err = db.disks(); err != nil {
+				return nil, err
+			}
+			if ci.Tags, _, err = b.tagsOf("tags"); err != nil {
+				return nil, err
+			}
+			c, err := f.Svc.CreateCluster(ctx, ownerOf(ctx), ci)
+			if err != nil {
+				return nil, err
+			}
+			auth.Note(ctx, auth.Object{Type: "cluster", ID: c.ID, Name: c.Name, DomainID: c.DomainID, ProjectID: c.ProjectID})
+			return ok(c.Name), nil
+		})
+
+	api.Register(s, op("cluster-describe-all", http.MethodGet, "/api/v1/cluster/describe_all", "List clusters", "cluster/clusters/list"),
+		func(ctx context.Context, in *clusterListInput) (*reply, error) {
+			p, err := pageParams(in.PageNumber, in.PageSize)
+			if err != nil {
+				return nil, err
+			}
+			page, err := f.Svc.ListClusters(ctx, scopeOf(ctx), cluster.ClusterQuery{AccountKey: in.Account, Page: p})
+			if err != nil {
+				return nil, err
+			}
+			ids := make([]string, len(page.Items))
+			for i, c := range page.Items {
+				ids[i] = c.ID
+			}
+			counts, err := f.Svc.InstanceCounts(ctx, ids)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]map[string]any, 0, len(page.Items))
+			for i := range page.Items {
+				c := &page.Items[i]
+				out = append(out, map[string]any{"cluster_id": c.ID, "cluster_name": c.Name, "provider": cluster.BridgXName(c.Provider),
+					"account": c.AccountKey, "create_at": f.Svc.FormatTime(c.CreatedAt), "create_by": c.CreatedBy,
+					"region_id": c.RegionID, "zone_id": c.ZoneID, "instance_type": c.InstanceType, "instance_num": counts[c.ID],
+					"desc": c.Description})
+			}
+			return ok(map[string]any{"cluster_list": out, "pager": pager(p, page.Total)}), nil
+		})
+
+	get := func(ctx context.Context, idOrName string) (*reply, error) {
+		c, err := f.Svc.GetCluster(ctx, scopeOf(ctx), idOrName)
+		if err != nil {
+			return nil, err
+		}
+		counts, err := f.Svc.InstanceCounts(ctx, []string{c.ID})
+		if err != nil {
+			return nil, err
+		}
+		return ok(f.clusterJSON(ctx, c, counts[c.ID])), nil
+	}
+	api.Register(s, op("cluster-get-id", http.MethodGet, "/api/v1/cluster/id/{id}", "Show a cluster by id", "cluster/clusters/get"),
+		func(ctx context.Context, in *idPath) (*reply, error) { return get(ctx, in.ID) })
+	api.Register(s, op("cluster-get-name", http.MethodGet, "/api/v1/cluster/name/{name}", "Show a cluster by name", "cluster/clusters/get"),
+		func(ctx context.Context, in *clusterNamePath) (*reply, error) { return get(ctx, in.Name) })
+
+	update := func(ctx context.Context, in *rawInput) (*reply, error) {
+		b, err := needBody(in)
+		if err != nil {
+			return nil, err
+		}
+		var ref string
+		if err := b.strFields(map[string]*string{"cluster_id|id|cluster_name|name": &ref}); err != nil {
+			return nil, err
+		}
+		if ref == "" {
+			return nil, errs.Field("cluster_id", "required (or cluster_name)")
+		}
+		var p cluster.ClusterPatch
+		for name, dst := range map[string]**string{"desc": &p.Description, "description": &p.Description, "zone_id": &p.ZoneID,
+			"instance_type": &p.InstanceType, "image": &p.ImageID, "image_id": &p.ImageID, "password": &p.Password} {
+			if _, present := b[name]; !present {
+				continue
+			}
+			v, err := b.str(name)
+			if err != nil {
+				return nil, err
+			}
+			*dst = &v
+		}
+		if _, present := b["network_config"]; present {
+			var nb netBody
+			if _, err := b.into("network_config", &nb); err != nil {
+				return nil, err
+			}
+			nc := nb.config()
+			p.Network = &nc
+		}
+		if ch, present, err := b.chargeOf(); err != nil {
+			return nil, err
+		} else if present {
+			p.Charge = &ch
+		}
+		if _, present := b["disks"]; present {
+			var db disksBody
+			if _, err := b.into("disks", &db); err != nil {
+				return nil, err
+			}
+			d, err := db.disks()
+			if err != nil {
+				return nil, err
+			}
+			p.Disks = &d
+		}
+		if tags, present, err := b.tagsOf("tags"); err != nil {
+			return nil, err
+		} else if present {
+			p.Tags = &tags
+		}
+		c, err := f.Svc.UpdateCluster(ctx, scopeOf(ctx), ref, p)
+		if err != nil {
+			return nil, err
+		}
+		auth.Note(ctx, auth.Object{Type: "cluster", ID: c.ID, Name: c.Name, DomainID: c.DomainID, ProjectID: c.ProjectID})
+		return ok(c.Name), nil
+	}
+	api.Register(s, op("cluster-update", http.MethodPost, "/api/v1/cluster/update", "Change a cluster", "cluster/clusters/update"), update)
+	api.Register(s, op("cluster-edit", http.MethodPost, "/api/v1/cluster/edit", "Change a cluster (BridgX's name)", "cluster/clusters/update"), update)
+
+	del := func(ctx context.Context, ref string) (*reply, error) {
+		c, err := f.Svc.DeleteCluster(ctx, scopeOf(ctx), ref)
+		if err != nil {
+			return nil, err
+		}
+		auth.Note(ctx, auth.Object{Type: "cluster", ID: c.ID, Name: c.Name, DomainID: c.DomainID, ProjectID: c.ProjectID})
+		return ok(c.Name), nil
+	}
+	api.Register(s, op("cluster-delete", http.MethodDelete, "/api/v1/cluster/delete/{id}", "Delete a cluster without instances",
+		"cluster/clusters/delete"),
+		func(ctx context.Context, in *idPath) (*reply, error) { return del(ctx, in.ID) })
+	api.Register(s, op("cluster-delete-post", http.MethodPost, "/api/v1/cluster/delete", "Delete a cluster without instances",
+		"cluster/clusters/delete"),
+		func(ctx context.Context, in *rawInput) (*reply, error) {
+			b, err := needBody(in)
+			if err != nil {
+				return nil, err
+			}
+			var ref string
+			if err := b.strFields(map[string]*string{"cluster_id|id|cluster_name|name": &ref}); err != nil {
+				return nil, err
+			}
+			if ref == "" {
+				return nil, errs.Field("cluster_id", "required (or cluster_name)")
+			}
+			return del(ctx, ref)
+		})
+
+	run := func(ctx context.Context, e expandBody) (*reply, error) {
+		o := ownerOf(ctx)
+		var t *cluster.Task
+		var err error
+		if e.Shrink {
+			if c := auth.From(ctx); c != nil {
+				if _, allowed := c.Can("cluster/clusters/shrink"); !allowed {
+					return nil, errs.E(errs.Forbidden, "you may not shrink clusters")
+				}
+			}
+			t, err = f.Svc.Shrink(ctx, o, cluster.ShrinkInput{ClusterName: e.ClusterName, TaskName: e.TaskName, Count: e.Count, IPs: e.IPs})
+		} else {
+			t, err = f.Svc.Expand(ctx, o, cluster.ExpandInput{ClusterName: e.ClusterName, TaskName: e.TaskName, Count: e.Count})
+		}
+		if err != nil {
+			return nil, err
+		}
+		auth.Note(ctx, auth.Object{Type: "cluster", ID: t.ClusterID, Name: t.ClusterName, DomainID: t.DomainID, ProjectID: t.ProjectID})
+		return ok(json.Number(t.ID)), nil
+	}
+	api.Register(s, op("cluster-expand", http.MethodPost, "/api/v1/cluster/expand",
+		"Expand a cluster (a body with ips, or task_action SHRINK, shrinks it: the seed's shrink path)", "cluster/clusters/expand"),
+		func(ctx context.Context, in *rawInput) (*reply, error) {
+			b, err := needBody(in)
+			if err != nil {
+				return nil, err
+			}
+			e, err := parseExpand(b)
+			if err != nil {
+				return nil, err
+			}
+			return run(ctx, e)
+		})
+	api.Register(s, op("cluster-shrink", http.MethodPost, "/api/v1/cluster/shrink", "Shrink a cluster by IP list or by count",
+		"cluster/clusters/shrink"),
+		func(ctx context.Context, in *rawInput) (*reply, error) {
+			b, err := needBody(in)
+			if err != nil {
+				return nil, err
+			}
+			e, err := parseExpand(b)
+			if err != nil {
+				return nil, err
+			}
+			e.Shrink = true
+			return run(ctx, e)
+		})
+}

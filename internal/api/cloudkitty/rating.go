@@ -1,0 +1,193 @@
+package cloudkitty
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/skyfold/skyfold/internal/api"
+	"github.com/skyfold/skyfold/internal/api/auth"
+	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/rating"
+)
+
+// Module is CloudKitty's CloudkittyModule, with Skyfold's run state.
+type Module struct {
+	ModuleID    string             `json:"module_id" doc:"module name"`
+	Description string             `json:"description" doc:"what the module does"`
+	Enabled     bool               `json:"enabled" doc:"whether the module runs"`
+	HotConfig   bool               `json:"hot-config" doc:"whether configuration changes apply without restart"`
+	Priority    int                `json:"priority" doc:"modules run by descending priority"`
+	State       rating.ModuleState `json:"state" doc:"run history; last_error holds a failing script's line and message"`
+}
+
+type moduleOutput struct {
+	Body Module
+}
+
+type modulesOutput struct {
+	Body struct {
+		Modules []Module `json:"modules"`
+	}
+}
+
+func moduleOf(i rating.ModuleInfo) Module {
+	return Module{ModuleID: i.ID, Description: i.Description, Enabled: i.Enabled, HotConfig: i.HotConfig, Priority: i.Priority, State: i.State}
+}
+
+// moduleUpdate is the body of PUT /v1/rating/modules: the module as GET
+// shows it, with the fields to change.
+type moduleUpdate struct {
+	ModuleID string          `json:"module_id"`
+	Enabled  *bool           `json:"enabled"`
+	Priority json.RawMessage `json:"priority"`
+}
+
+func (u moduleUpdate) priority() (*int, error) {
+	if len(u.Priority) == 0 || string(u.Priority) == "null" {
+		return nil, nil
+	}
+	var n int
+	if err := json.Unmarshal(u.Priority, &n); err != nil {
+		var s string
+		if json.Unmarshal(u.Priority, &s) != nil {
+			return nil, invalid("priority", "Invalid input for field/attribute priority: expected an integer")
+		}
+		if n, err = strconv.Atoi(s); err != nil {
+			return nil, invalid("priority", "Invalid input for field/attribute priority: expected an integer")
+		}
+	}
+	return &n, nil
+}
+
+// QuoteResource is CloudKitty's CloudkittyResource.
+type QuoteResource struct {
+	Service string         `json:"service"`
+	Desc    map[string]any `json:"desc,omitempty"`
+	Volume  num            `json:"volume,omitempty"`
+}
+
+func (f *face) registerRating(s *api.Server) {
+	api.Register(s, auth.Policy(op("modules-list", http.MethodGet, "/v1/rating/modules",
+		"List the rating modules", "rating"), "rating/modules/list"),
+		func(ctx context.Context, _ *struct{}) (*modulesOutput, error) {
+			out := &modulesOutput{}
+			out.Body.Modules = []Module{}
+			for _, m := range f.svc.Modules() {
+				out.Body.Modules = append(out.Body.Modules, moduleOf(m))
+			}
+			return out, nil
+		})
+	api.Register(s, auth.Policy(op("module-get", http.MethodGet, "/v1/rating/modules/{module_id}",
+		"Get a rating module", "rating"), "rating/modules/get"),
+		func(ctx context.Context, in *struct {
+			ModuleID string `path:"module_id"`
+		}) (*moduleOutput, error) {
+			m, err := f.svc.Module(in.ModuleID)
+			if err != nil {
+				return nil, err
+			}
+			return &moduleOutput{Body: moduleOf(m)}, nil
+		})
+	update := func(ctx context.Context, id string, raw []byte) (*moduleOutput, error) {
+		if err := requireSystem(ctx); err != nil {
+			return nil, err
+		}
+		var u moduleUpdate
+		if err := readParams(raw, &u); err != nil {
+			return nil, err
+		}
+		if id == "" {
+			id = u.ModuleID
+		}
+		if id == "" {
+			return nil, invalid("module_id", "Invalid input for field/attribute module_id. Value: 'None'. Mandatory field missing.")
+		}
+		prio, err := u.priority()
+		if err != nil {
+			return nil, err
+		}
+		m, err := f.svc.ConfigureModule(ctx, id, u.Enabled, prio)
+		if err != nil {
+			return nil, err
+		}
+		auth.Note(ctx, auth.Object{Type: "rating_module", ID: id})
+		return &moduleOutput{Body: moduleOf(m)}, nil
+	}
+	api.Register(s, auth.Policy(op("module-update", http.MethodPut, "/v1/rating/modules/{module_id}",
+		"Enable or disable a module and set its priority", "rating"), "rating/modules/update"),
+		func(ctx context.Context, in *struct {
+			ModuleID string `path:"module_id"`
+			RawBody  []byte
+		}) (*moduleOutput, error) {
+			return update(ctx, in.ModuleID, in.RawBody)
+		})
+	api.Register(s, auth.Policy(op("module-update-body", http.MethodPut, "/v1/rating/modules",
+		"Enable or disable a module and set its priority (module_id in the query or body, as the seed documents)", "rating"),
+		"rating/modules/update"),
+		func(ctx context.Context, in *struct {
+			ModuleID string `query:"module_id"`
+			RawBody  []byte
+		}) (*moduleOutput, error) {
+			return update(ctx, in.ModuleID, in.RawBody)
+		})
+
+	api.Register(s, auth.Policy(op("modules-reload", http.MethodGet, "/v1/rating/reload_modules",
+		"Reload the rating configuration", "rating"), "rating/modules/reload"),
+		func(ctx context.Context, _ *struct{}) (*noContent, error) {
+			if err := f.svc.Reload(ctx); err != nil && errs.CodeOf(err) == errs.Internal {
+				f.svc.Config().Logger.Warn("rating modules reloaded with errors", "err", err)
+			}
+			return nil, nil
+		})
+
+	api.Register(s, auth.Policy(op("quote", http.MethodPost, "/v1/rating/quote",
+		"Price resource descriptions now, with the enabled modules; the answer is a JSON number", "rating"), "rating/quote/get"),
+		func(ctx context.Context, in *struct {
+			Body struct {
+				Resources []QuoteResource `json:"resources" maxItems:"10000"`
+			}
+		}) (*rawOutput, error) {
+			res := make([]rating.Resource, 0, len(in.Body.Resources))
+			for i, r := range in.Body.Resources {
+				if r.Service == "" {
+					return nil, invalid(fmt.Sprintf("resources[%d].service", i), "Invalid input for field/attribute service. Value: 'None'. Mandatory field missing.")
+				}
+				vol := rating.One
+				if r.Volume.set {
+					vol = r.Volume.d
+				}
+				desc := make(map[string]string, len(r.Desc))
+				for k, v := range r.Desc {
+					desc[k] = descString(v)
+				}
+				res = append(res, rating.Resource{Service: r.Service, Volume: vol, Desc: desc})
+			}
+			total, err := f.svc.Quote(ctx, callerProject(ctx), res)
+			if err != nil {
+				return nil, err
+			}
+			return &rawOutput{ContentType: "application/json", Body: rawNumber(total)}, nil
+		})
+}
+
+// descString renders a desc value as CloudKitty compares it: strings as
+// they are, other JSON values in their JSON text.
+func descString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// rawOutput is a body written as is.
+type rawOutput struct {
+	ContentType string `header:"Content-Type"`
+	Body        []byte
+}

@@ -1,0 +1,122 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/skyfold/skyfold/internal/api/cloudkitty"
+	"github.com/skyfold/skyfold/internal/cost"
+	"github.com/skyfold/skyfold/internal/inventory"
+	"github.com/skyfold/skyfold/internal/rating/collector"
+	"github.com/skyfold/skyfold/internal/rating/processor"
+	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
+)
+
+// Environment variables tuning the rating service (until they join the
+// configuration file).
+const (
+	// RatingPeriodEnv is the rated period length (Go duration, default 1h).
+	RatingPeriodEnv = "SKYFOLD_RATING_PERIOD"
+	// RatingWaitPeriodsEnv is CloudKitty's wait_periods (default 2).
+	RatingWaitPeriodsEnv = "SKYFOLD_RATING_WAIT_PERIODS"
+	// RatingIntervalEnv is how often the processor job runs (default 5m).
+	RatingIntervalEnv = "SKYFOLD_RATING_INTERVAL"
+	// RatingCurrencyEnv is the billing currency of rated costs (default USD).
+	RatingCurrencyEnv = "SKYFOLD_RATING_CURRENCY"
+	// RatingMetricsEnv names a metrics.yml replacing the embedded default
+	// metrics (default: DATA_DIR/metrics.yml when it exists).
+	RatingMetricsEnv = "SKYFOLD_RATING_METRICS"
+)
+
+// ratingConfig reads the rating settings from the environment.
+func (a *App) ratingConfig() (processor.Config, error) {
+	cfg := processor.DefaultConfig()
+	if v := os.Getenv(RatingPeriodEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			return cfg, fmt.Errorf("%s=%q: a duration of at least 1m", RatingPeriodEnv, v)
+		}
+		cfg.Period = d
+	}
+	if v := os.Getenv(RatingWaitPeriodsEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return cfg, fmt.Errorf("%s=%q: a whole number >= 0", RatingWaitPeriodsEnv, v)
+		}
+		cfg.WaitPeriods = n
+	}
+	if v := os.Getenv(RatingIntervalEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return cfg, fmt.Errorf("%s=%q: a duration of at least 1s", RatingIntervalEnv, v)
+		}
+		cfg.Interval = d
+	}
+	cfg.Currency = os.Getenv(RatingCurrencyEnv)
+	path := os.Getenv(RatingMetricsEnv)
+	if path == "" {
+		if p := filepath.Join(a.Cfg.DataDir, "metrics.yml"); fileExists(p) {
+			path = p
+		}
+	}
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("rating metrics: %w", err)
+		}
+		m, err := collector.Parse(raw)
+		if err != nil {
+			return cfg, fmt.Errorf("rating metrics %s: %w", path, err)
+		}
+		cfg.Metrics = m
+		a.Log.Info("rating metrics loaded", "path", path, "metrics", len(m.Metrics))
+	}
+	return cfg, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil || !errors.Is(err, fs.ErrNotExist)
+}
+
+// setupRating builds the rating service (collector over the inventory,
+// hashmap and script modules, processor writing cost records), registers
+// the CloudKitty face (/v1 and /v2/scope) and the periodic processor job.
+func (a *App) setupRating(ctx context.Context) error {
+	cfg, err := a.ratingConfig()
+	if err != nil {
+		return err
+	}
+	inv := a.Inventory
+	if inv == nil {
+		// A read-only view of the inventory: no task types registered.
+		inv = inventory.New(a.Store.DB, a.Box, nil, inventory.Config{Logger: a.Log})
+	}
+	log := a.Log.With("component", "rating")
+	cfg.WorkerID = WorkerID(a.Cfg)
+	cfg.Logger = log
+	rs := ratingstore.New(a.Store.DB, ratingstore.Config{Logger: log})
+	svc, err := processor.New(rs, cost.New(a.Store.DB), []collector.Collector{collector.NewInventory(inv)}, cfg)
+	if err != nil {
+		return err
+	}
+	if err := svc.Load(ctx); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		// Scripts that do not compile are reported in the module state.
+		log.Warn("rating configuration loaded with errors", "err", err)
+	}
+	cloudkitty.Register(a.Server, svc, cloudkitty.Options{})
+	a.Jobs.AddPeriodic(svc.Periodic())
+	c := svc.Config()
+	log.Info("rating ready", "period", c.Period.String(), "wait_periods", c.WaitPeriods, "interval", c.Interval.String(),
+		"metrics", len(c.Metrics.Metrics), "currency", c.Currency)
+	return nil
+}
