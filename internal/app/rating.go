@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"time"
 
 	"github.com/skyfold/skyfold/internal/api/cloudkitty"
 	"github.com/skyfold/skyfold/internal/cost"
@@ -18,48 +16,14 @@ import (
 	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
 )
 
-// Environment variables tuning the rating service (until they join the
-// configuration file).
-const (
-	// RatingPeriodEnv is the rated period length (Go duration, default 1h).
-	RatingPeriodEnv = "SKYFOLD_RATING_PERIOD"
-	// RatingWaitPeriodsEnv is CloudKitty's wait_periods (default 2).
-	RatingWaitPeriodsEnv = "SKYFOLD_RATING_WAIT_PERIODS"
-	// RatingIntervalEnv is how often the processor job runs (default 5m).
-	RatingIntervalEnv = "SKYFOLD_RATING_INTERVAL"
-	// RatingCurrencyEnv is the billing currency of rated costs (default USD).
-	RatingCurrencyEnv = "SKYFOLD_RATING_CURRENCY"
-	// RatingMetricsEnv names a metrics.yml replacing the embedded default
-	// metrics (default: DATA_DIR/metrics.yml when it exists).
-	RatingMetricsEnv = "SKYFOLD_RATING_METRICS"
-)
-
-// ratingConfig reads the rating settings from the environment.
+// ratingConfig builds the processor settings from the configuration.
 func (a *App) ratingConfig() (processor.Config, error) {
 	cfg := processor.DefaultConfig()
-	if v := os.Getenv(RatingPeriodEnv); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Minute {
-			return cfg, fmt.Errorf("%s=%q: a duration of at least 1m", RatingPeriodEnv, v)
-		}
-		cfg.Period = d
-	}
-	if v := os.Getenv(RatingWaitPeriodsEnv); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return cfg, fmt.Errorf("%s=%q: a whole number >= 0", RatingWaitPeriodsEnv, v)
-		}
-		cfg.WaitPeriods = n
-	}
-	if v := os.Getenv(RatingIntervalEnv); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Second {
-			return cfg, fmt.Errorf("%s=%q: a duration of at least 1s", RatingIntervalEnv, v)
-		}
-		cfg.Interval = d
-	}
-	cfg.Currency = os.Getenv(RatingCurrencyEnv)
-	path := os.Getenv(RatingMetricsEnv)
+	cfg.Period = a.Cfg.RatingPeriod
+	cfg.WaitPeriods = a.Cfg.RatingWaitPeriods
+	cfg.Interval = a.Cfg.RatingInterval
+	cfg.Currency = a.Cfg.RatingCurrency
+	path := a.Cfg.RatingMetrics
 	if path == "" {
 		if p := filepath.Join(a.Cfg.DataDir, "metrics.yml"); fileExists(p) {
 			path = p

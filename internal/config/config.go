@@ -25,45 +25,54 @@ import (
 // the environment variable is SKYFOLD_ + the key upper-cased, and the flag is
 // the key with underscores turned into dashes.
 type Config struct {
-	Listen          string        `yaml:"listen" help:"address the HTTP server listens on"`
-	DataDir         string        `yaml:"data_dir" help:"directory for the SQLite database, the master key file and other state"`
-	DB              string        `yaml:"db" help:"database: sqlite:///path/file.db or postgres://user:pass@host:port/db (default: SQLite file in the data dir)"`
-	MasterKey       string        `yaml:"master_key" secret:"true" help:"base64 AES-256 key encrypting secrets at rest (default: key file in the data dir)"`
-	MasterKeyFile   string        `yaml:"master_key_file" help:"path of the master key file (default: DATA_DIR/master.key)"`
-	LogLevel        string        `yaml:"log_level" help:"debug, info, warn or error"`
-	LogFormat       string        `yaml:"log_format" help:"json or text"`
-	BodyLimit       int64         `yaml:"body_limit" help:"maximum request body in bytes"`
-	ReadTimeout     time.Duration `yaml:"read_timeout" help:"HTTP read timeout"`
-	WriteTimeout    time.Duration `yaml:"write_timeout" help:"HTTP write timeout"`
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" help:"time allowed to drain requests and jobs on SIGTERM"`
-	Workers         int           `yaml:"workers" help:"concurrent task workers in this process"`
-	TaskLease       time.Duration `yaml:"task_lease" help:"how long a task stays owned by a process without a heartbeat before another process resumes it"`
-	WorkerID        string        `yaml:"worker_id" help:"name of this process in task records (default: hostname-pid)"`
-	Demo            bool          `yaml:"demo" help:"start the built-in cloud simulators on loopback ports and connect demo accounts to them"`
-	TokenTTL        time.Duration `yaml:"token_ttl" help:"lifetime of an identity token"`
-	LockoutFailures int           `yaml:"lockout_failures" help:"consecutive failed password logins that lock a user out (0: never)"`
-	LockoutDuration time.Duration `yaml:"lockout_duration" help:"how long a lockout lasts"`
-	RateLimit       string        `yaml:"rate_limit" help:"API requests allowed per token (per client IP without a token), e.g. 100/1m; off disables"`
-	RateLimitGroups string        `yaml:"rate_limit_groups" help:"per-face overrides of rate_limit, e.g. keystone=300/1m,cloudkitty=off (faces: keystone, cloudpods, bridgx, cloudlens, cloudkitty, plain)"`
+	Listen            string        `yaml:"listen" help:"address the HTTP server listens on"`
+	DataDir           string        `yaml:"data_dir" help:"directory for the SQLite database, the master key file and other state"`
+	DB                string        `yaml:"db" help:"database: sqlite:///path/file.db or postgres://user:pass@host:port/db (default: SQLite file in the data dir)"`
+	MasterKey         string        `yaml:"master_key" secret:"true" help:"base64 AES-256 key encrypting secrets at rest (default: key file in the data dir)"`
+	MasterKeyFile     string        `yaml:"master_key_file" help:"path of the master key file (default: DATA_DIR/master.key)"`
+	LogLevel          string        `yaml:"log_level" help:"debug, info, warn or error"`
+	LogFormat         string        `yaml:"log_format" help:"json or text"`
+	BodyLimit         int64         `yaml:"body_limit" help:"maximum request body in bytes"`
+	ReadTimeout       time.Duration `yaml:"read_timeout" help:"HTTP read timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout" help:"HTTP write timeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout" help:"time allowed to drain requests and jobs on SIGTERM"`
+	Workers           int           `yaml:"workers" help:"concurrent task workers in this process"`
+	TaskLease         time.Duration `yaml:"task_lease" help:"how long a task stays owned by a process without a heartbeat before another process resumes it"`
+	WorkerID          string        `yaml:"worker_id" help:"name of this process in task records (default: hostname-pid)"`
+	Demo              bool          `yaml:"demo" help:"start the built-in cloud simulators on loopback ports and connect demo accounts to them"`
+	RatingPeriod      time.Duration `yaml:"rating_period" help:"length of a rated period (CloudKitty's period)"`
+	RatingWaitPeriods int           `yaml:"rating_wait_periods" help:"whole periods to wait before rating a period (CloudKitty's wait_periods)"`
+	RatingInterval    time.Duration `yaml:"rating_interval" help:"how often the rating processor runs"`
+	RatingCurrency    string        `yaml:"rating_currency" help:"billing currency of rated costs"`
+	RatingMetrics     string        `yaml:"rating_metrics" help:"metrics.yml replacing the built-in rated metrics (default: DATA_DIR/metrics.yml when it exists)"`
+	TokenTTL          time.Duration `yaml:"token_ttl" help:"lifetime of an identity token"`
+	LockoutFailures   int           `yaml:"lockout_failures" help:"consecutive failed password logins that lock a user out (0: never)"`
+	LockoutDuration   time.Duration `yaml:"lockout_duration" help:"how long a lockout lasts"`
+	RateLimit         string        `yaml:"rate_limit" help:"API requests allowed per token (per client IP without a token), e.g. 100/1m; off disables"`
+	RateLimitGroups   string        `yaml:"rate_limit_groups" help:"per-face overrides of rate_limit, e.g. keystone=300/1m,cloudkitty=off (faces: keystone, cloudpods, bridgx, cloudlens, cloudkitty, plain)"`
 }
 
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Listen:          "127.0.0.1:8080",
-		DataDir:         "./data",
-		LogLevel:        "info",
-		LogFormat:       "json",
-		BodyLimit:       4 << 20,
-		ReadTimeout:     30 * time.Second,
-		WriteTimeout:    60 * time.Second,
-		ShutdownTimeout: 20 * time.Second,
-		Workers:         8,
-		TaskLease:       15 * time.Second,
-		TokenTTL:        24 * time.Hour,
-		LockoutFailures: 5,
-		LockoutDuration: 15 * time.Minute,
-		RateLimit:       "100/1m",
+		Listen:            "127.0.0.1:8080",
+		DataDir:           "./data",
+		LogLevel:          "info",
+		LogFormat:         "json",
+		BodyLimit:         4 << 20,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		ShutdownTimeout:   20 * time.Second,
+		Workers:           8,
+		TaskLease:         15 * time.Second,
+		TokenTTL:          24 * time.Hour,
+		RatingPeriod:      time.Hour,
+		RatingWaitPeriods: 2,
+		RatingInterval:    5 * time.Minute,
+		RatingCurrency:    "USD",
+		LockoutFailures:   5,
+		LockoutDuration:   15 * time.Minute,
+		RateLimit:         "100/1m",
 	}
 }
 
@@ -245,6 +254,18 @@ func (c Config) Validate() error {
 	}
 	if c.TaskLease < time.Second {
 		return fmt.Errorf("task_lease: %s is below 1s", c.TaskLease)
+	}
+	if c.RatingPeriod < time.Minute {
+		return fmt.Errorf("rating_period: %s is below 1m", c.RatingPeriod)
+	}
+	if c.RatingWaitPeriods < 0 || c.RatingWaitPeriods > 1000 {
+		return fmt.Errorf("rating_wait_periods: %d is outside 0..1000", c.RatingWaitPeriods)
+	}
+	if c.RatingInterval < time.Second {
+		return fmt.Errorf("rating_interval: %s is below 1s", c.RatingInterval)
+	}
+	if len(c.RatingCurrency) != 3 {
+		return fmt.Errorf("rating_currency: %q is not a 3-letter currency code", c.RatingCurrency)
 	}
 	if c.TokenTTL < time.Minute || c.TokenTTL > 30*24*time.Hour {
 		return fmt.Errorf("token_ttl: %s is outside 1m..720h", c.TokenTTL)
