@@ -29,14 +29,15 @@ func (r *Region) ListDisks(ctx context.Context, q cloud.DiskQuery, page cloud.Pa
 	if ids := nonEmpty(q.IDs); len(ids) > 0 {
 		req.DiskIds = dara.String(jsonList(ids))
 	}
-	resp, err := invoke(ctx, op, func(ctx context.Context) (*ecs.DescribeDisksResponse, error) {
-		return c.DescribeDisksWithContext(ctx, req, r.p.runtime())
-	})
-	if err != nil || resp == nil || resp.Body == nil {
+	// Decoded straight into the SDK's model: the generated method converts
+	// every response through JSON several times, which dominates a large sync.
+	body := &ecs.DescribeDisksResponseBody{}
+	if err := r.p.callModel(ctx, &c.Client, op, "DescribeDisks", "2014-05-26", req, body); err != nil {
 		return out, err
 	}
-	if resp.Body.Disks != nil {
-		for _, d := range resp.Body.Disks.Disk {
+	if body.Disks != nil {
+		out.Items = make([]cloud.Disk, 0, len(body.Disks.Disk))
+		for _, d := range body.Disks.Disk {
 			if d == nil || dara.StringValue(d.DiskId) == "" {
 				continue
 			}
@@ -58,7 +59,7 @@ func (r *Region) ListDisks(ctx context.Context, q cloud.DiskQuery, page cloud.Pa
 			})
 		}
 	}
-	out.Total = int(dara.Int32Value(resp.Body.TotalCount))
+	out.Total = int(dara.Int32Value(body.TotalCount))
 	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
 	return out, nil
 }

@@ -127,7 +127,10 @@ CREATE TABLE resources (
     deleted_at       TIMESTAMPTZ
 );
 CREATE UNIQUE INDEX resources_external_idx ON resources (cloudaccount_id, kind, cloudregion_id, external_id);
-CREATE INDEX resources_kind_project_idx ON resources (kind, project_id, name);
+-- The common list — one kind, the caller's projects, live rows, a status,
+-- newest first, a name filter — reads this index alone for its count and
+-- stops after one page for its rows.
+CREATE INDEX resources_list_idx ON resources (kind, project_id, deleted_at, status, created_at, name);
 CREATE INDEX resources_kind_created_idx ON resources (kind, created_at);
 
 -- The driver's whole object, apart from the list columns so that scans and
