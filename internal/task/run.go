@@ -353,6 +353,12 @@ func (s *Service) finish(ctx context.Context, t *Task, st Status, msg string, re
 	if result != nil {
 		q = q.Set("result = ?", string(result))
 	}
+	// OnEnd runs before the terminal status is visible, so whoever waits for
+	// the task sees its object already consistent (e.g. no longer busy). It
+	// must be idempotent: a crash here resumes the task and runs it again.
+	if d, ok := s.def(t.Type); ok && d.OnEnd != nil {
+		d.OnEnd(ctx, t, st, msg)
+	}
 	res, err := q.Where("id = ?", t.ID).Where("lease_owner = ?", s.cfg.WorkerID).Exec(ctx)
 	if err != nil {
 		s.cfg.Logger.Error("finish task", "task_id", t.ID, "err", err)
@@ -362,9 +368,6 @@ func (s *Service) finish(ctx context.Context, t *Task, st Status, msg string, re
 		return
 	}
 	s.appendLog(ctx, t.ID, levelOf(st), "", "task "+string(st))
-	if d, ok := s.def(t.Type); ok && d.OnEnd != nil {
-		d.OnEnd(ctx, t, st, msg)
-	}
 	if st != Success {
 		s.cancelChildren(ctx, t.ID)
 	}
