@@ -15,6 +15,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/errs"
+	idgen "github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/task"
 )
@@ -376,7 +377,7 @@ func (j *job) recordInstances(ctx context.Context, db bun.IDB, ids []string, seq
 	network, _ := json.Marshal(nc)
 	rows := make([]Instance, 0, len(ids))
 	for _, id := range ids {
-		rows = append(rows, Instance{ID: newID(), ClusterID: j.c.ID, ClusterName: j.c.Name, CloudaccountID: j.a.ID, AccountKey: j.c.AccountKey,
+		rows = append(rows, Instance{ID: idgen.Hex(), ClusterID: j.c.ID, ClusterName: j.c.Name, CloudaccountID: j.a.ID, AccountKey: j.c.AccountKey,
 			Provider: j.c.Provider, RegionID: j.c.RegionID, ZoneID: j.c.ZoneID, InstanceID: id, InstanceType: j.c.InstanceType,
 			ImageID: j.c.ImageID, ChargeType: j.c.ChargeOf().ChargeType, Status: InstancePending, Storage: storage, Network: network,
 			ExpandTaskID: j.t.ID, BatchSeq: seq, DomainID: j.c.DomainID, ProjectID: j.c.ProjectID, CreatedAt: now, UpdatedAt: now})

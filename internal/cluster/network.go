@@ -11,6 +11,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/errs"
+	idgen "github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/listing"
 )
@@ -180,7 +181,7 @@ func (s *Service) CreateVPC(ctx context.Context, o Owner, in VPCInput) (string, 
 	if err != nil {
 		return "", err
 	}
-	v, err := rc.CreateVPC(ctx, cloud.VPCSpec{Name: in.Name, CIDR: cidr.String(), ClientToken: newID()})
+	v, err := rc.CreateVPC(ctx, cloud.VPCSpec{Name: in.Name, CIDR: cidr.String(), ClientToken: idgen.Hex()})
 	if err != nil {
 		return "", cloudFieldError(err, "")
 	}
@@ -431,7 +432,7 @@ func (s *Service) createSubnet(ctx context.Context, rc cloud.RegionClient, in Su
 			return cloud.Subnet{}, err
 		}
 	}
-	sn, err := rc.CreateSubnet(ctx, cloud.SubnetSpec{VPCID: in.VPCID, ZoneID: in.ZoneID, CIDR: p.String(), Name: in.Name, ClientToken: newID()})
+	sn, err := rc.CreateSubnet(ctx, cloud.SubnetSpec{VPCID: in.VPCID, ZoneID: in.ZoneID, CIDR: p.String(), Name: in.Name, ClientToken: idgen.Hex()})
 	if err != nil {
 		return cloud.Subnet{}, cloudFieldError(err, "")
 	}
@@ -571,7 +572,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, o Owner, in SecurityG
 }
 
 func (s *Service) createSecurityGroup(ctx context.Context, rc cloud.RegionClient, vpcID, name string, rules []cloud.SecurityGroupRule) (string, error) {
-	sg, err := rc.CreateSecurityGroup(ctx, cloud.SecurityGroupSpec{VPCID: vpcID, Name: name, ClientToken: newID()})
+	sg, err := rc.CreateSecurityGroup(ctx, cloud.SecurityGroupSpec{VPCID: vpcID, Name: name, ClientToken: idgen.Hex()})
 	if err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
 			return "", errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", vpcID, rc.RegionID()))
@@ -752,7 +753,7 @@ func (s *Service) CreateNetworkConfig(ctx context.Context, o Owner, in NetworkCo
 		e := errs.As(cloudFieldError(cause, ""))
 		return &errs.Error{Code: e.Code, Message: errs.PublicMessage(e) + note, Fields: e.Fields, RetryAfter: e.RetryAfter, Err: cause}
 	}
-	v, err := rc.CreateVPC(ctx, cloud.VPCSpec{Name: in.VPCName, CIDR: vpcCIDR.String(), ClientToken: newID()})
+	v, err := rc.CreateVPC(ctx, cloud.VPCSpec{Name: in.VPCName, CIDR: vpcCIDR.String(), ClientToken: idgen.Hex()})
 	if err != nil {
 		return nil, cloudFieldError(err, "")
 	}

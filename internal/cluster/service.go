@@ -205,12 +205,6 @@ func (s *Service) numericID() string {
 	return strconv.FormatInt(v, 10)
 }
 
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return fmt.Sprintf("%x", b)
-}
-
 // bridgxNames maps canonical provider names to BridgX's.
 var bridgxNames = map[string]string{
 	"Aliyun": "AlibabaCloud", "Huawei": "HuaweiCloud", "Qcloud": "TencentCloud", "Baidu": "BaiduCloud", "Aws": "AWSCloud",

@@ -19,7 +19,6 @@ package cost
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"maps"
 	"slices"
@@ -29,6 +28,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/rating"
 )
 
@@ -239,13 +239,7 @@ func (s *Service) idb(db bun.IDB) bun.IDB {
 }
 
 // NewID returns a random UUID (version 4).
-func NewID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func NewID() string { return ids.New() }
 
 // insertChunk bounds the rows of one INSERT statement.
 const insertChunk = 400

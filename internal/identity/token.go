@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/ids"
 )
 
 // Scope kinds of a token.
@@ -252,11 +252,7 @@ func newTokenID() string {
 }
 
 // NewID returns a Keystone-style id: 32 lower-case hex digits.
-func NewID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func NewID() string { return ids.Hex() }
 
 // sign encodes and signs t.
 func (s *signer) sign(t *Token) (string, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/task"
 )
 
@@ -71,7 +72,7 @@ func (s *Service) CreateBucket(ctx context.Context, in BucketInput) (*Resource, 
 	tagJSON, _ := json.Marshal(tags)
 	data, _ := json.Marshal(map[string]any{"description": in.Description})
 	now := s.now()
-	r := &Resource{ID: newID(), Kind: KindBucket, CloudaccountID: a.ID, CloudproviderID: pv.ID, CloudregionID: reg.ID,
+	r := &Resource{ID: ids.New(), Kind: KindBucket, CloudaccountID: a.ID, CloudproviderID: pv.ID, CloudregionID: reg.ID,
 		ExternalID: in.Name, Name: in.Name, Status: "start_create", DomainID: in.DomainID, ProjectID: in.ProjectID,
 		Tags: tagJSON, Data: data, CreatedAt: now, UpdatedAt: now, SyncedAt: now}
 	if err := insertResources(ctx, s.db, []Resource{*r}); err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/cloud/starvcenter"
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/task"
 )
 
@@ -272,7 +273,7 @@ func (s *Service) relatedResource(ctx context.Context, sc Scope, srv *Resource, 
 // startServerTask claims a server row for a new task (refusing a busy row)
 // and submits the task; the claim is released should the submit fail.
 func (s *Service) startServerTask(ctx context.Context, r *Resource, typ, status, userID string, params any) (*task.Task, error) {
-	tid := newID()
+	tid := ids.New()
 	q := s.db.NewUpdate().Model((*Resource)(nil)).Set("busy_task_id = ?", tid).Set("updated_at = ?", s.now()).
 		Where("id = ?", r.ID).Where("busy_task_id = ''").Where("deleted_at IS NULL")
 	if status != "" {
@@ -641,7 +642,7 @@ func (s *Service) upsertObject(ctx context.Context, tg *opTarget, o any) error {
 		Where("r.kind = ?", row.Kind).Where("r.cloudregion_id = ?", row.CloudregionID).
 		Where("r.external_id = ?", row.ExternalID).Limit(1).Scan(ctx)
 	if err != nil {
-		row.ID, row.CreatedAt = newID(), now
+		row.ID, row.CreatedAt = ids.New(), now
 		return insertResources(ctx, s.db, []Resource{row})
 	}
 	row.ID = existing.ID
@@ -788,8 +789,8 @@ func (s *Service) CreateServer(ctx context.Context, sc Scope, in ServerCreateInp
 		in.DomainID, in.ProjectID = a.DomainID, a.ProjectID
 	}
 	now := s.now()
-	tid := newID()
-	row := &Resource{ID: newID(), Kind: KindServer, CloudaccountID: a.ID, CloudproviderID: net.CloudproviderID,
+	tid := ids.New()
+	row := &Resource{ID: ids.New(), Kind: KindServer, CloudaccountID: a.ID, CloudproviderID: net.CloudproviderID,
 		CloudregionID: net.CloudregionID, ZoneID: net.ZoneID, ExternalID: "creating:" + tid, Name: name,
 		Status: "creating", DomainID: in.DomainID, ProjectID: in.ProjectID, VPCExternalID: net.VPCExternalID,
 		InstanceType: p.InstanceType, CPU: in.CPU, MemoryMB: in.MemoryMB, Tags: json.RawMessage("{}"),

@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/secret"
 	"github.com/skyfold/skyfold/internal/store"
 	"github.com/skyfold/skyfold/internal/task"
@@ -89,14 +89,6 @@ func New(db *bun.DB, box *secret.Box, tasks *task.Service, cfg Config) *Service 
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
-
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
 
 // CreateInput is what connecting an account takes.
 type CreateInput struct {
@@ -252,7 +244,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Account, error) 
 	now := s.now()
 	regions, _ := json.Marshal(normaliseRegions(info.Name, in.Regions))
 	a := &Account{
-		ID: newID(), Name: strings.TrimSpace(in.Name), Description: in.Description, Provider: info.Name, Brand: info.Brand,
+		ID: ids.New(), Name: strings.TrimSpace(in.Name), Description: in.Description, Provider: info.Name, Brand: info.Brand,
 		AccessURL: in.AccessURL, Account: in.AccessKeyID, AccountID: acct.ID,
 		CloudEnv: cloudEnv(info), IsPublicCloud: info.IsPublicCloud, IsOnPremise: info.IsOnPremise,
 		Status: StatusInit, HealthStatus: HealthNormal, SyncStatus: SyncIdle, Enabled: in.Enabled, ReadOnly: in.ReadOnly,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/task"
 )
 
@@ -243,7 +244,7 @@ func (s *Service) ensureProvider(ctx context.Context, a *Account, drv cloud.Prov
 	if len(subs) > 1 && sub.Name != "" {
 		name = a.Name + "/" + sub.Name
 	}
-	pv = &CloudProvider{ID: newID(), CloudaccountID: a.ID, Name: name, Account: sub.ID, Provider: a.Provider,
+	pv = &CloudProvider{ID: ids.New(), CloudaccountID: a.ID, Name: name, Account: sub.ID, Provider: a.Provider,
 		Enabled: a.Enabled, Status: StatusConnected, HealthStatus: HealthNormal, DomainID: a.DomainID,
 		ProjectID: a.ProjectID, CreatedAt: now, UpdatedAt: now}
 	if _, err := s.db.NewInsert().Model(pv).Exec(ctx); err != nil {
@@ -269,7 +270,7 @@ func (s *Service) upsertRegion(ctx context.Context, provider string, cr cloud.Re
 	capsJSON, _ := json.Marshal(caps)
 	now := s.now()
 	info, _ := cloud.Lookup(provider)
-	reg = &Region{ID: newID(), Provider: provider, ExternalID: ext, RegionID: cr.ID, Name: regionName(provider, cr),
+	reg = &Region{ID: ids.New(), Provider: provider, ExternalID: ext, RegionID: cr.ID, Name: regionName(provider, cr),
 		LocalName: cr.LocalName, CloudEnv: cloudEnv(info), Capabilities: capsJSON, CreatedAt: now, UpdatedAt: now}
 	if _, err := s.db.NewInsert().Model(reg).On("CONFLICT (external_id) DO NOTHING").Exec(ctx); err != nil {
 		return nil, err
@@ -441,7 +442,7 @@ func (s *Service) upsertZones(ctx context.Context, provider string, ref syncRegi
 		if name == "" {
 			name = z.ID
 		}
-		row := &Zone{ID: newID(), CloudregionID: ref.CloudregionID, ExternalID: provider + "/" + ref.RegionID + "/" + z.ID,
+		row := &Zone{ID: ids.New(), CloudregionID: ref.CloudregionID, ExternalID: provider + "/" + ref.RegionID + "/" + z.ID,
 			ZoneID: z.ID, Name: name, CreatedAt: now, UpdatedAt: now}
 		if _, err := s.db.NewInsert().Model(row).On("CONFLICT (external_id) DO UPDATE").
 			Set("name = EXCLUDED.name").Set("updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
@@ -500,7 +501,7 @@ func (s *Service) apply(ctx context.Context, accountID, regionID string, k Kind,
 			updates = append(updates, *rr)
 			continue
 		}
-		rr.ID = newID()
+		rr.ID = ids.New()
 		rr.CreatedAt = now
 		inserts = append(inserts, *rr)
 	}

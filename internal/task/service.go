@@ -2,7 +2,6 @@ package task
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/jobs"
 	"github.com/skyfold/skyfold/internal/listing"
 )
@@ -105,7 +105,7 @@ func NewService(db *bun.DB, queue jobs.Queue, cfg Config) *Service {
 		cfg.Now = time.Now
 	}
 	if cfg.WorkerID == "" {
-		cfg.WorkerID = "worker-" + newID()[:8]
+		cfg.WorkerID = "worker-" + ids.New()[:8]
 	}
 	return &Service{db: db, queue: queue, cfg: cfg, defs: map[string]Definition{},
 		stopCh: make(chan struct{}), shutdown: make(chan struct{})}
@@ -150,14 +150,6 @@ func (s *Service) def(typ string) (Definition, bool) {
 // WorkerID names this process in task records.
 func (s *Service) WorkerID() string { return s.cfg.WorkerID }
 
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -190,7 +182,7 @@ func (s *Service) Submit(ctx context.Context, spec Spec) (*Task, error) {
 		t.StageName = d.Stages[0].Name
 	}
 	if t.ID == "" {
-		t.ID = newID()
+		t.ID = ids.New()
 	} else if existing, err := s.Get(ctx, t.ID); err == nil {
 		return existing, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 )
@@ -182,7 +183,7 @@ func (s *Store) get(ctx context.Context, model any, id, kind string) error {
 
 // CreateService creates a hashmap service.
 func (s *Store) CreateService(ctx context.Context, name string) (hashmap.Service, error) {
-	svc := hashmap.Service{ID: newID(), Name: name}
+	svc := hashmap.Service{ID: ids.New(), Name: name}
 	err := s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
 		rules, err := loadRules(ctx, tx)
 		if err != nil {
@@ -246,7 +247,7 @@ func (s *Store) Field(ctx context.Context, id string) (hashmap.Field, error) {
 
 // CreateField creates a field of a service.
 func (s *Store) CreateField(ctx context.Context, serviceID, name string) (hashmap.Field, error) {
-	f := hashmap.Field{ID: newID(), ServiceID: serviceID, Name: name}
+	f := hashmap.Field{ID: ids.New(), ServiceID: serviceID, Name: name}
 	err := s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
 		rules, err := loadRules(ctx, tx)
 		if err != nil {
@@ -304,7 +305,7 @@ func (s *Store) Group(ctx context.Context, id string) (hashmap.Group, error) {
 
 // CreateGroup creates a group.
 func (s *Store) CreateGroup(ctx context.Context, name string) (hashmap.Group, error) {
-	g := hashmap.Group{ID: newID(), Name: name}
+	g := hashmap.Group{ID: ids.New(), Name: name}
 	err := s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
 		rules, err := loadRules(ctx, tx)
 		if err != nil {
@@ -403,7 +404,7 @@ func (s *Store) Mapping(ctx context.Context, id string) (hashmap.Mapping, error)
 // now is checked against the validity start, as CloudKitty refuses new
 // rules starting in the past.
 func (s *Store) CreateMapping(ctx context.Context, m hashmap.Mapping) (hashmap.Mapping, error) {
-	m.ID = newID()
+	m.ID = ids.New()
 	if m.Type == "" {
 		m.Type = hashmap.DefaultType
 	}
@@ -494,7 +495,7 @@ func (s *Store) Threshold(ctx context.Context, id string) (hashmap.Threshold, er
 
 // CreateThreshold validates and creates a threshold (an empty type is flat).
 func (s *Store) CreateThreshold(ctx context.Context, t hashmap.Threshold) (hashmap.Threshold, error) {
-	t.ID = newID()
+	t.ID = ids.New()
 	if t.Type == "" {
 		t.Type = hashmap.DefaultType
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/script"
 )
@@ -95,7 +96,7 @@ func (s *Store) nameTaken(ctx context.Context, tx bun.IDB, name, exceptID string
 // CreateScript validates, compiles and stores a script; the checksum is the
 // SHA-512 of its data.
 func (s *Store) CreateScript(ctx context.Context, sc script.Script) (script.Script, error) {
-	sc.ID = newID()
+	sc.ID = ids.New()
 	if err := checkScript(sc); err != nil {
 		return script.Script{}, err
 	}

@@ -14,7 +14,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -62,14 +61,6 @@ func (s *Store) DB() *bun.DB { return s.db }
 func (s *Store) OnChange(fn func(ctx context.Context)) { s.listeners = append(s.listeners, fn) }
 
 func (s *Store) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
-
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
 
 type revisionRow struct {
 	bun.BaseModel `bun:"table:rating_revision"`
