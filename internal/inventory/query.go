@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -118,14 +119,14 @@ func (s *Service) ListResources(ctx context.Context, sc Scope, k Kind, f Resourc
 		q = q.Where("r.project_id = ?", f.ProjectID)
 	}
 	if f.NameContains != "" {
-		q = q.Where("LOWER(r.name) LIKE ? ESCAPE '\\'", "%"+likeEscape(lower(f.NameContains))+"%")
+		q = q.Where("LOWER(r.name) LIKE ? ESCAPE '\\'", "%"+listing.LikeEscape(strings.ToLower(f.NameContains))+"%")
 	}
 	if f.IP != "" {
 		q = q.Where("(r.ips = ? OR r.ips LIKE ? OR r.ips LIKE ? OR r.ips LIKE ?)", f.IP, f.IP+",%", "%,"+f.IP, "%,"+f.IP+",%")
 	}
 	for k, v := range f.Tags {
 		// Tags are stored as canonical JSON; "key":"value" is an exact match.
-		q = q.Where("r.tags LIKE ? ESCAPE '\\'", "%"+likeEscape(fmt.Sprintf("%q:%q", k, v))+"%")
+		q = q.Where("r.tags LIKE ? ESCAPE '\\'", "%"+listing.LikeEscape(fmt.Sprintf("%q:%q", k, v))+"%")
 	}
 	if len(p.Order) == 0 {
 		p.Order = []listing.Order{{Field: "created_at", Desc: true}, {Field: "id"}}
@@ -223,27 +224,6 @@ func (s *Service) ProviderRegions(ctx context.Context, accountID string) ([]Prov
 	}
 	err := q.Scan(ctx)
 	return out, err
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 32
-		}
-	}
-	return string(b)
-}
-
-func likeEscape(s string) string {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' || s[i] == '_' || s[i] == '\\' {
-			out = append(out, '\\')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }
 
 // Statistics counts a kind's visible resources, in all and by status, with

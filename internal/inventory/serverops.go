@@ -27,6 +27,7 @@ import (
 	"github.com/skyfold/skyfold/internal/cloud/starvcenter"
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/ids"
+	"github.com/skyfold/skyfold/internal/listing"
 	"github.com/skyfold/skyfold/internal/task"
 )
 
@@ -683,7 +684,7 @@ func (s *Service) markChildrenGone(ctx context.Context, srv *Resource) error {
 		Set("updated_at = ?", now).Where("cloudaccount_id = ?", srv.CloudaccountID).Where("deleted_at IS NULL").
 		WhereGroup(" AND ", func(q *bun.UpdateQuery) *bun.UpdateQuery {
 			return q.WhereOr("kind IN (?) AND parent_external_id = ?", bun.List([]string{string(KindDisk), string(KindBackup)}), srv.ExternalID).
-				WhereOr("kind = ? AND tags LIKE ? ESCAPE '\\'", KindSnapshot, "%"+likeEscape(vmTag)+"%")
+				WhereOr("kind = ? AND tags LIKE ? ESCAPE '\\'", KindSnapshot, "%"+listing.LikeEscape(vmTag)+"%")
 		}).Exec(ctx)
 	return err
 }

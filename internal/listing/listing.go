@@ -258,11 +258,11 @@ func (p Params) ApplyFilters(q *bun.SelectQuery, fields Fields) (*bun.SelectQuer
 		case "notin":
 			q = q.Where("? NOT IN (?)", c, bun.List(f.Values))
 		case "contains":
-			q = q.Where("LOWER(?) LIKE ? ESCAPE '\\'", c, "%"+likeEscape(strings.ToLower(f.Values[0]))+"%")
+			q = q.Where("LOWER(?) LIKE ? ESCAPE '\\'", c, "%"+LikeEscape(strings.ToLower(f.Values[0]))+"%")
 		case "startswith":
-			q = q.Where("LOWER(?) LIKE ? ESCAPE '\\'", c, likeEscape(strings.ToLower(f.Values[0]))+"%")
+			q = q.Where("LOWER(?) LIKE ? ESCAPE '\\'", c, LikeEscape(strings.ToLower(f.Values[0]))+"%")
 		case "endswith":
-			q = q.Where("LOWER(?) LIKE ? ESCAPE '\\'", c, "%"+likeEscape(strings.ToLower(f.Values[0])))
+			q = q.Where("LOWER(?) LIKE ? ESCAPE '\\'", c, "%"+LikeEscape(strings.ToLower(f.Values[0])))
 		case "isnull":
 			q = q.Where("? IS NULL", c)
 		case "isnotnull":
@@ -286,7 +286,8 @@ func (p Params) ApplyFilters(q *bun.SelectQuery, fields Fields) (*bun.SelectQuer
 	return q, nil
 }
 
-func likeEscape(s string) string {
+// LikeEscape escapes %, _ and the backslash for a LIKE pattern whose ESCAPE is a backslash.
+func LikeEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
 }

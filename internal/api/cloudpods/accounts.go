@@ -171,7 +171,7 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 			if !b.DryRun {
 				auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
 			}
-			body := f.accountView(ctx, newNames(f.IDs), a, true)
+			body := f.accountView(ctx, f.newNames(), a, true)
 			if b.SubAccounts != nil {
 				body["sub_accounts"] = b.SubAccounts
 			}
@@ -202,7 +202,7 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 				return nil, err
 			}
 			out := &accountListOutput{}
-			n := newNames(f.IDs)
+			n := f.newNames()
 			out.Body.Cloudaccounts = make([]map[string]any, 0, len(page.Items))
 			for i := range page.Items {
 				v := f.accountView(ctx, n, &page.Items[i], in.Details)
@@ -225,7 +225,7 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			return &objectOutput{Body: f.accountView(ctx, newNames(f.IDs), a, true)}, nil
+			return &objectOutput{Body: f.accountView(ctx, f.newNames(), a, true)}, nil
 		})
 
 	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-update-cloudaccount", Method: http.MethodPut,
@@ -245,7 +245,7 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 				return nil, err
 			}
 			auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
-			return &objectOutput{Body: f.accountView(ctx, newNames(f.IDs), a, true)}, nil
+			return &objectOutput{Body: f.accountView(ctx, f.newNames(), a, true)}, nil
 		})
 
 	setEnabled := func(ctx context.Context, id string, on bool) (*objectOutput, error) {
@@ -261,7 +261,7 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 			return nil, err
 		}
 		auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
-		return &objectOutput{Body: f.accountView(ctx, newNames(f.IDs), a, true)}, nil
+		return &objectOutput{Body: f.accountView(ctx, f.newNames(), a, true)}, nil
 	}
 	for _, action := range []string{"enable", "disable"} {
 		on := action == "enable"
@@ -293,7 +293,7 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 		}
 		auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
 		a.Status = inventory.StatusDeleting
-		body := f.accountView(ctx, newNames(f.IDs), a, true)
+		body := f.accountView(ctx, f.newNames(), a, true)
 		body["task_id"] = t.ID
 		return &objectOutput{Body: body}, nil
 	}

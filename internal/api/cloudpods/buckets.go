@@ -78,7 +78,7 @@ func (f *Face) RegisterBuckets(s *api.Server) {
 				return nil, err
 			}
 			auth.Note(ctx, auth.Object{Type: "bucket", ID: r.ID, Name: r.Name})
-			v := f.resourceView(ctx, newNames(f.IDs), r, true)
+			v := f.resourceView(ctx, f.newNames(), r, true)
 			v["description"], v["task_id"], v["progress"] = b.Description, t.ID, 0
 			v["access_urls"] = []map[string]any{}
 			v["size_bytes"], v["object_cnt"], v["size_bytes_limit"], v["object_cnt_limit"] = 0, 0, 0, 0

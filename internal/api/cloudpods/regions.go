@@ -207,7 +207,7 @@ func (f *Face) RegisterRegions(s *api.Server) {
 					}
 				}
 			}
-			n := newNames(f.IDs)
+			n := f.newNames()
 			out := []map[string]any{}
 			for _, p := range provs {
 				if in.Enabled != "" && (boolDB(in.Enabled) == "true") != p.Enabled {
@@ -216,8 +216,8 @@ func (f *Face) RegisterRegions(s *api.Server) {
 				if inRegion != nil && !inRegion[p.ID] {
 					continue
 				}
-				a, err := f.Inv.Get(ctx, p.CloudaccountID)
-				if err != nil {
+				a := n.account(ctx, p.CloudaccountID)
+				if a == nil {
 					continue
 				}
 				if in.ReadOnly != "" && (boolDB(in.ReadOnly) == "true") != a.ReadOnly {

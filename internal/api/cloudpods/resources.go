@@ -73,7 +73,7 @@ func (f *Face) RegisterResources(s *api.Server) {
 				if err != nil {
 					return nil, err
 				}
-				n := newNames(f.IDs)
+				n := f.newNames()
 				items := make([]map[string]any, 0, len(page.Items))
 				for i := range page.Items {
 					items = append(items, f.resourceView(ctx, n, &page.Items[i], in.Details))
@@ -87,7 +87,7 @@ func (f *Face) RegisterResources(s *api.Server) {
 				if err != nil {
 					return nil, err
 				}
-				return &objectOutput{Body: f.resourceView(ctx, newNames(f.IDs), r, true)}, nil
+				return &objectOutput{Body: f.resourceView(ctx, f.newNames(), r, true)}, nil
 			})
 	}
 	// Statistics: counts and sizes of a collection, by status.
@@ -187,15 +187,13 @@ func (f *Face) resourceView(ctx context.Context, n *names, r *inventory.Resource
 			v["size_bytes"], v["object_cnt"] = 0, 0
 		}
 	}
-	if f.Inv != nil {
-		if a, err := f.Inv.Get(ctx, r.CloudaccountID); err == nil {
-			v["account"], v["manager"], v["provider"], v["brand"] = a.Name, a.Name, a.Provider, a.Brand
-			v["account_status"], v["account_health_status"], v["account_read_only"] = a.Status, a.HealthStatus, a.ReadOnly
-			v["cloud_env"], v["environment"] = a.CloudEnv, a.AccessURL
-		}
-		if reg, err := f.Inv.Region(ctx, r.CloudregionID); err == nil {
-			v["cloudregion"], v["region"], v["region_ext_id"], v["region_external_id"] = reg.Name, reg.Name, reg.RegionID, reg.ExternalID
-		}
+	if a := n.account(ctx, r.CloudaccountID); a != nil {
+		v["account"], v["manager"], v["provider"], v["brand"] = a.Name, a.Name, a.Provider, a.Brand
+		v["account_status"], v["account_health_status"], v["account_read_only"] = a.Status, a.HealthStatus, a.ReadOnly
+		v["cloud_env"], v["environment"] = a.CloudEnv, a.AccessURL
+	}
+	if reg := n.region(ctx, r.CloudregionID); reg != nil {
+		v["cloudregion"], v["region"], v["region_ext_id"], v["region_external_id"] = reg.Name, reg.Name, reg.RegionID, reg.ExternalID
 	}
 	return v
 }

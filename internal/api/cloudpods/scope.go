@@ -27,16 +27,55 @@ func scopeOf(ctx context.Context) inventory.Scope {
 	return inventory.Scope{}
 }
 
-// names resolves domain and project names for responses, caching per request.
+// names resolves what responses show beside a row — domain and project
+// names, the account and the region — once per request, not once per row.
 type names struct {
 	ids *identity.Service
+	inv *inventory.Service
 	mu  sync.Mutex
 	d   map[string]string
 	p   map[string]string
+	a   map[string]*inventory.Account
+	r   map[string]*inventory.Region
 }
 
-func newNames(ids *identity.Service) *names {
-	return &names{ids: ids, d: map[string]string{}, p: map[string]string{}}
+func (f *Face) newNames() *names {
+	return &names{ids: f.IDs, inv: f.Inv, d: map[string]string{}, p: map[string]string{},
+		a: map[string]*inventory.Account{}, r: map[string]*inventory.Region{}}
+}
+
+// account returns an account by id, or nil.
+func (n *names) account(ctx context.Context, id string) *inventory.Account {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if v, ok := n.a[id]; ok {
+		return v
+	}
+	var v *inventory.Account
+	if n.inv != nil {
+		if a, err := n.inv.Get(ctx, id); err == nil {
+			v = a
+		}
+	}
+	n.a[id] = v
+	return v
+}
+
+// region returns a region by id, or nil.
+func (n *names) region(ctx context.Context, id string) *inventory.Region {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if v, ok := n.r[id]; ok {
+		return v
+	}
+	var v *inventory.Region
+	if n.inv != nil {
+		if r, err := n.inv.Region(ctx, id); err == nil {
+			v = r
+		}
+	}
+	n.r[id] = v
+	return v
 }
 
 func (n *names) domain(ctx context.Context, id string) string {

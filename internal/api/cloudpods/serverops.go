@@ -153,7 +153,7 @@ func (f *Face) RegisterServerOps(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			return &objectOutput{Body: quotaView(ctx, newNames(f.IDs), q, "")}, nil
+			return &objectOutput{Body: quotaView(ctx, f.newNames(), q, "")}, nil
 		})
 	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-project-quotas", Method: http.MethodGet,
 		Path: "/api/v2/project_quotas", Summary: "Private-cloud tenant quotas by project", Tags: []string{"quotas"}},
@@ -167,7 +167,7 @@ func (f *Face) RegisterServerOps(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			n := newNames(f.IDs)
+			n := f.newNames()
 			items := make([]map[string]any, 0, len(qs))
 			for i := range qs {
 				items = append(items, quotaView(ctx, n, &qs[i].AccountQuota, qs[i].Error))
@@ -278,7 +278,7 @@ func (f *Face) serverAction(ctx context.Context, id string, op inventory.ServerO
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: "server", ID: cur.ID, Name: cur.Name, DomainID: cur.DomainID, ProjectID: cur.ProjectID})
-	v := f.resourceView(ctx, newNames(f.IDs), cur, true)
+	v := f.resourceView(ctx, f.newNames(), cur, true)
 	v["task_id"], v["task_type"], v["task_status"] = t.ID, t.Type, string(t.Status)
 	return &objectOutput{Body: v}, nil
 }
@@ -337,7 +337,7 @@ func (f *Face) createServer(ctx context.Context, in *serverCreateInput) (*object
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: "server", ID: r.ID, Name: r.Name, DomainID: r.DomainID, ProjectID: r.ProjectID})
-	v := f.resourceView(ctx, newNames(f.IDs), r, true)
+	v := f.resourceView(ctx, f.newNames(), r, true)
 	v["task_id"], v["task_type"], v["task_status"] = t.ID, t.Type, string(t.Status)
 	return &objectOutput{Body: v}, nil
 }
