@@ -501,4 +501,8 @@ type Page[T any] struct {
 	NextToken string `json:"next_token,omitempty"`
 	// Total is the total count when the cloud reports it, else -1.
 	Total int `json:"total"`
+	// Rest, on a first page, holds the tokens of every later page when the
+	// cloud pages by number and reported a total, so that a caller may fetch
+	// them at once (ForEachPage). Empty otherwise: follow NextToken.
+	Rest []string `json:"-"`
 }

@@ -1,8 +1,9 @@
 package inventory
 
 import (
+	gojson "github.com/goccy/go-json"
+
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -12,67 +13,82 @@ import (
 // pageSize 0 lets each driver use the largest page each API allows.
 const pageSize = 0
 
-// fetchKind lists every object of a kind in a region through the driver.
-func fetchKind(ctx context.Context, rc cloud.RegionClient, k Kind) ([]any, error) {
+// listParallel is how many pages of one listing are fetched at once when
+// the cloud allows it (cloud.ForEachPage); the account's pacing still
+// bounds the request rate.
+const listParallel = 4
+
+// pageFunc receives one page of a listing as rows, with the total the cloud
+// reported (-1 if none). It may be called concurrently.
+type pageFunc func(total int, rows []Resource) error
+
+// streamKind lists every object of a kind in a region through the driver,
+// converting each page to rows (in the goroutine that fetched it) and
+// handing them to fn.
+func streamKind(ctx context.Context, rc cloud.RegionClient, k Kind, conv func(any) Resource, fn pageFunc) error {
 	switch k {
 	case KindVPC:
-		return collect(ctx, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.VPC], error) {
+		return stream(ctx, conv, fn, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.VPC], error) {
 			return rc.ListVPCs(ctx, p)
 		})
 	case KindNetwork:
-		return collect(ctx, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Subnet], error) {
+		return stream(ctx, conv, fn, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Subnet], error) {
 			return rc.ListSubnets(ctx, cloud.SubnetQuery{}, p)
 		})
 	case KindEIP:
-		return collect(ctx, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.EIP], error) {
+		return stream(ctx, conv, fn, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.EIP], error) {
 			return rc.ListEIPs(ctx, p)
 		})
 	case KindSecgroup:
-		return collect(ctx, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.SecurityGroup], error) {
+		return stream(ctx, conv, fn, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.SecurityGroup], error) {
 			return rc.ListSecurityGroups(ctx, cloud.SecurityGroupQuery{}, p)
 		})
 	case KindDisk:
-		return collect(ctx, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Disk], error) {
+		return stream(ctx, conv, fn, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Disk], error) {
 			return rc.ListDisks(ctx, cloud.DiskQuery{}, p)
 		})
 	case KindServer:
-		return collect(ctx, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Instance], error) {
+		return stream(ctx, conv, fn, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Instance], error) {
 			return rc.ListInstances(ctx, cloud.InstanceQuery{}, p)
 		})
 	case KindSnapshot:
-		return collect(ctx, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Snapshot], error) {
+		return stream(ctx, conv, fn, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Snapshot], error) {
 			return rc.ListSnapshots(ctx, cloud.SnapshotQuery{}, p)
 		})
 	case KindBucket:
 		bs, err := rc.ListBuckets(ctx)
-		out := make([]any, len(bs))
-		for i := range bs {
-			out[i] = bs[i]
+		if err != nil {
+			return err
 		}
-		return out, err
+		return fn(len(bs), convertAll(bs, conv))
 	case KindDBInstance:
-		return collect(ctx, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Database], error) {
+		return stream(ctx, conv, fn, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Database], error) {
 			return rc.ListDatabases(ctx, p)
 		})
 	case KindElasticCache:
-		return collect(ctx, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Cache], error) {
+		return stream(ctx, conv, fn, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Cache], error) {
 			return rc.ListCaches(ctx, p)
 		})
 	case KindKafka:
-		return collect(ctx, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Kafka], error) {
+		return stream(ctx, conv, fn, func(ctx context.Context, p cloud.PageRequest) (cloud.Page[cloud.Kafka], error) {
 			return rc.ListKafkas(ctx, p)
 		})
 	}
-	return nil, cloud.NotSupported("", string(k))
+	return cloud.NotSupported("", string(k))
 }
 
-func collect[T any](ctx context.Context, list cloud.ListFunc[T]) ([]any, error) {
-	items, err := cloud.Collect(ctx, pageSize, list)
-	out := make([]any, len(items))
+func stream[T any](ctx context.Context, conv func(any) Resource, fn pageFunc, list cloud.ListFunc[T]) error {
+	return cloud.ForEachPage(ctx, pageSize, listParallel, list, func(p cloud.Page[T]) error {
+		return fn(p.Total, convertAll(p.Items, conv))
+	})
+}
+
+func convertAll[T any](items []T, conv func(any) Resource) []Resource {
+	rows := make([]Resource, len(items))
 	for i := range items {
-		out[i] = items[i]
+		rows[i] = conv(items[i])
 	}
-	return out, err
+	return rows
 }
 
 // toResource maps a driver object onto a resource row.
@@ -124,8 +140,10 @@ func toResource(o any, a *Account, providerID, regionID string) Resource {
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	r.Tags, _ = json.Marshal(tags)
-	r.Data, _ = json.Marshal(o)
+	// The fast encoder sorts map keys like encoding/json, so fingerprints
+	// stay stable across syncs.
+	r.Tags, _ = gojson.Marshal(tags)
+	r.Data, _ = gojson.Marshal(o)
 	r.Fingerprint = fingerprint(r.Data)
 	return r
 }

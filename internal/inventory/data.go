@@ -2,10 +2,13 @@ package inventory
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // insertResources writes resource rows and their data rows, in chunks.
@@ -62,4 +65,100 @@ func (s *Service) LoadData(ctx context.Context, rows []Resource) error {
 		rows[i].Data = byID[rows[i].ID]
 	}
 	return nil
+}
+
+// insertSynced writes new rows found by a sync, with their data rows, and
+// returns how many it wrote. A row whose external id another writer stored
+// meanwhile (an instance recorded by a cluster expand, say) is skipped, not
+// an error: the next sync compares it like any other. Inserts that cannot
+// fail on a constraint, with the data rows' key checked at commit, are what
+// let SQLite write a batch without a statement journal.
+func insertSynced(ctx context.Context, tx bun.Tx, rows []Resource) (int, error) {
+	res, err := insertIgnore(ctx, tx, tx.NewInsert().Model(&rows).Returning("NULL"))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	keep := rows
+	if int(n) < len(rows) {
+		ids := make([]string, len(rows))
+		for i := range rows {
+			ids[i] = rows[i].ID
+		}
+		var stored []string
+		if err := tx.NewSelect().Model((*Resource)(nil)).Column("id").Where("id IN (?)", bun.List(ids)).
+			Scan(ctx, &stored); err != nil {
+			return 0, err
+		}
+		ok := make(map[string]bool, len(stored))
+		for _, id := range stored {
+			ok[id] = true
+		}
+		keep = make([]Resource, 0, len(stored))
+		for _, r := range rows {
+			if ok[r.ID] {
+				keep = append(keep, r)
+			}
+		}
+	}
+	if len(keep) == 0 {
+		return 0, nil
+	}
+	data := make([]resourceData, len(keep))
+	for i := range keep {
+		d := keep[i].Data
+		if len(d) == 0 {
+			d = json.RawMessage("{}")
+		}
+		data[i] = resourceData{ID: keep[i].ID, Data: d}
+	}
+	if _, err := insertIgnore(ctx, tx, tx.NewInsert().Model(&data).Returning("NULL")); err != nil {
+		return 0, err
+	}
+	return len(keep), nil
+}
+
+// insertIgnore runs an insert that skips rows which break a constraint:
+// ON CONFLICT DO NOTHING on PostgreSQL, INSERT OR IGNORE on SQLite. Only the
+// latter (which also covers NOT NULL) tells SQLite that the statement can
+// never abort half-way, so it needs no statement journal.
+func insertIgnore(ctx context.Context, tx bun.Tx, q *bun.InsertQuery) (sql.Result, error) {
+	if tx.Dialect().Name() != dialect.SQLite {
+		return q.Ignore().Exec(ctx)
+	}
+	query, ok := strings.CutPrefix(q.String(), "INSERT INTO ")
+	if !ok {
+		return nil, fmt.Errorf("unexpected insert %.40q", query)
+	}
+	return tx.ExecContext(ctx, "INSERT OR IGNORE INTO "+query)
+}
+
+// bulkWriteRows is how many rows a sync must write before it refreshes the
+// planner's statistics (AfterBulkWrite).
+const bulkWriteRows = 5000
+
+// AfterBulkWrite refreshes the query planner's statistics of the resource
+// tables, after a sync wrote many rows: without them the planners misjudge
+// the list indexes of a table that grew from nothing to 100,000 rows. On
+// PostgreSQL VACUUM also marks the pages all-visible, so that counts are
+// index-only scans. Both are bounded: ANALYZE on SQLite samples at most a
+// thousand rows an index.
+func (s *Service) AfterBulkWrite(ctx context.Context) error {
+	if s.db.Dialect().Name() == dialect.PG {
+		_, err := s.db.ExecContext(ctx, "VACUUM (ANALYZE) resources, resource_data")
+		return err
+	}
+	conn, err := s.db.Conn(ctx) // analysis_limit is a setting of one connection
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA analysis_limit = 1000"); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "ANALYZE resources")
+	return err
 }

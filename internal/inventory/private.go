@@ -46,12 +46,22 @@ func syncKinds(drv cloud.Provider) []Kind {
 // allKinds is every kind a sync may report on, in order.
 func allKinds() []Kind { return append(slices.Clone(SyncOrder), extensionKinds...) }
 
-// fetchAny lists every object of a kind in a region: SPI kinds through the
-// region client, extension kinds through the provider's extensions.
-func (s *Service) fetchAny(ctx context.Context, drv cloud.Provider, rc cloud.RegionClient, a *Account, regionID string, k Kind) ([]any, error) {
+// streamAny lists every object of a kind in a region and hands the rows to
+// fn: SPI kinds page by page through the region client, extension kinds at
+// once through the provider's extensions.
+func (s *Service) streamAny(ctx context.Context, drv cloud.Provider, rc cloud.RegionClient, a *Account, regionID string, k Kind, conv func(any) Resource, fn pageFunc) error {
 	if !isPrivateKind(k) {
-		return fetchKind(ctx, rc, k)
+		return streamKind(ctx, rc, k, conv, fn)
 	}
+	out, err := s.fetchPrivate(ctx, drv, a, regionID, k)
+	if err != nil {
+		return err
+	}
+	return fn(len(out), convertAll(out, conv))
+}
+
+// fetchPrivate lists an extension kind through the provider's extensions.
+func (s *Service) fetchPrivate(ctx context.Context, drv cloud.Provider, a *Account, regionID string, k Kind) ([]any, error) {
 	x, ok := starvcenter.ExtensionsOf(drv)
 	if !ok {
 		return nil, cloud.NotSupported(drv.Name(), string(k))

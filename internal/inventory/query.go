@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -119,7 +118,7 @@ func (s *Service) ListResources(ctx context.Context, sc Scope, k Kind, f Resourc
 		q = q.Where("r.project_id = ?", f.ProjectID)
 	}
 	if f.NameContains != "" {
-		q = q.Where("LOWER(r.name) LIKE ? ESCAPE '\\'", "%"+listing.LikeEscape(strings.ToLower(f.NameContains))+"%")
+		q = listing.WhereILike(q, bun.Ident("r.name"), "%"+listing.LikeEscape(f.NameContains)+"%")
 	}
 	if f.IP != "" {
 		q = q.Where("(r.ips = ? OR r.ips LIKE ? OR r.ips LIKE ? OR r.ips LIKE ?)", f.IP, f.IP+",%", "%,"+f.IP, "%,"+f.IP+",%")
@@ -129,7 +128,7 @@ func (s *Service) ListResources(ctx context.Context, sc Scope, k Kind, f Resourc
 		q = q.Where("r.tags LIKE ? ESCAPE '\\'", "%"+listing.LikeEscape(fmt.Sprintf("%q:%q", k, v))+"%")
 	}
 	if len(p.Order) == 0 {
-		p.Order = []listing.Order{{Field: "created_at", Desc: true}, {Field: "id"}}
+		p.Order = []listing.Order{{Field: "created_at", Desc: true}, {Field: "id", Desc: true}}
 	}
 	q, err := p.Apply(q, ResourceFields)
 	if err != nil {

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/ids"
@@ -54,6 +52,8 @@ type KindResult struct {
 	MS        int64  `json:"ms"`
 	Skipped   string `json:"skipped,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// Note says why a sync held back, e.g. deletions left to the next sync.
+	Note string `json:"note,omitempty"`
 }
 
 // ValidKind reports whether k is a synced kind.
@@ -398,23 +398,12 @@ func (s *Service) syncRegion(ctx context.Context, drv cloud.Provider, a *Account
 			res.Skipped = "rows busy in a task"
 			continue
 		}
-		remote, err := s.fetchAny(ctx, drv, rc, a, ref.CloudregionID, k) // private.go: fetchKind or the extensions
-		if err != nil {
-			if errors.Is(err, cloud.ErrNotSupported) {
-				res.Skipped = "not supported by the provider"
-				continue
-			}
-			res.Error = oneLine(err.Error())
-			if firstErr == nil {
-				firstErr = fmt.Errorf("%s: %w", k, err)
-			}
+		err := s.syncKind(ctx, drv, rc, a, providerID, ref.CloudregionID, k, res)
+		if errors.Is(err, cloud.ErrNotSupported) {
+			res.Skipped = "not supported by the provider"
 			continue
 		}
-		rows := make([]Resource, 0, len(remote))
-		for _, o := range remote {
-			rows = append(rows, toResource(o, a, providerID, ref.CloudregionID))
-		}
-		if err := s.apply(ctx, a.ID, ref.CloudregionID, k, rows, res); err != nil {
+		if err != nil {
 			res.Error = oneLine(err.Error())
 			if firstErr == nil {
 				firstErr = fmt.Errorf("%s: %w", k, err)
@@ -453,104 +442,26 @@ func (s *Service) upsertZones(ctx context.Context, provider string, ref syncRegi
 }
 
 func (s *Service) kindBusy(ctx context.Context, accountID, regionID string, k Kind) (bool, error) {
-	n, err := s.db.NewSelect().Model((*Resource)(nil)).Where("cloudaccount_id = ?", accountID).
-		Where("cloudregion_id = ?", regionID).Where("kind = ?", k).Where("busy_task_id <> ''").Limit(1).Count(ctx)
-	return n > 0, err
+	return s.db.NewSelect().Model((*Resource)(nil)).Where("cloudaccount_id = ?", accountID).
+		Where("cloudregion_id = ?", regionID).Where("kind = ?", k).Where("busy_task_id <> ''").Exists(ctx)
 }
 
-// apply diffs remote rows against stored ones by external id and writes only
-// the differences: new rows inserted, changed rows updated, rows the cloud no
-// longer has marked deleted.
-func (s *Service) apply(ctx context.Context, accountID, regionID string, k Kind, remote []Resource, res *KindResult) error {
-	var local []struct {
-		ID          string     `bun:"id"`
-		ExternalID  string     `bun:"external_id"`
-		Fingerprint string     `bun:"fingerprint"`
-		DeletedAt   *time.Time `bun:"deleted_at"`
-	}
-	if err := s.db.NewSelect().Model((*Resource)(nil)).Column("id", "external_id", "fingerprint", "deleted_at").
-		Where("cloudaccount_id = ?", accountID).Where("cloudregion_id = ?", regionID).Where("kind = ?", k).
-		Scan(ctx, &local); err != nil {
+// syncKind lists one kind of one region and applies it page by page: the
+// listing's pages are fetched and converted concurrently while kindSync
+// diffs them against the stored rows and writes the differences. A failed
+// listing marks nothing deleted.
+func (s *Service) syncKind(ctx context.Context, drv cloud.Provider, rc cloud.RegionClient, a *Account, providerID, regionID string, k Kind, res *KindResult) error {
+	ks, err := s.newKindSync(ctx, a.ID, regionID, k, res)
+	if err != nil {
 		return err
 	}
-	type ref struct {
-		id, fp  string
-		deleted bool
+	conv := func(o any) Resource { return toResource(o, a, providerID, regionID) }
+	if err := s.streamAny(ctx, drv, rc, a, regionID, k, conv, func(total int, rows []Resource) error {
+		return ks.add(ctx, total, rows)
+	}); err != nil {
+		return err
 	}
-	byExt := make(map[string]ref, len(local))
-	for _, l := range local {
-		byExt[l.ExternalID] = ref{l.ID, l.Fingerprint, l.DeletedAt != nil}
-	}
-	now := s.now()
-	var inserts, updates []Resource
-	seen := make(map[string]bool, len(remote))
-	for i := range remote {
-		rr := &remote[i]
-		if seen[rr.ExternalID] {
-			continue // a cloud listing an object twice (paging drift) must not fail the sync
-		}
-		seen[rr.ExternalID] = true
-		rr.SyncedAt = now
-		rr.UpdatedAt = now
-		if l, ok := byExt[rr.ExternalID]; ok {
-			if l.fp == rr.Fingerprint && !l.deleted {
-				res.Unchanged++
-				continue
-			}
-			rr.ID = l.id
-			updates = append(updates, *rr)
-			continue
-		}
-		rr.ID = ids.New()
-		rr.CreatedAt = now
-		inserts = append(inserts, *rr)
-	}
-	var gone []string
-	for ext, l := range byExt {
-		if !seen[ext] && !l.deleted {
-			gone = append(gone, l.id)
-		}
-	}
-	const chunk = 500
-	if len(inserts) > 0 {
-		if err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			return insertResources(ctx, tx, inserts)
-		}); err != nil {
-			return fmt.Errorf("insert %s: %w", k, err)
-		}
-	}
-	res.Added = len(inserts)
-	if len(updates) > 0 {
-		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			for i := range updates {
-				u := &updates[i]
-				if _, err := tx.NewUpdate().Model(u).
-					Column("zone_id", "global_id", "name", "status", "raw_status", "vpc_external_id", "parent_external_id",
-						"instance_type", "cpu", "memory_mb", "size_gb", "ips", "charge_type", "tags", "fingerprint",
-						"cloud_created_at", "updated_at", "synced_at", "deleted_at").
-					WherePK().Exec(ctx); err != nil {
-					return err
-				}
-				if err := saveData(ctx, tx, u.ID, u.Data); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("update %s: %w", k, err)
-		}
-	}
-	res.Updated = len(updates)
-	for i := 0; i < len(gone); i += chunk {
-		part := gone[i:min(i+chunk, len(gone))]
-		if _, err := s.db.NewUpdate().Model((*Resource)(nil)).Set("deleted_at = ?", now).Set("status = 'deleted'").
-			Set("updated_at = ?", now).Where("id IN (?)", bun.List(part)).Exec(ctx); err != nil {
-			return fmt.Errorf("mark deleted %s: %w", k, err)
-		}
-	}
-	res.Removed = len(gone)
-	return nil
+	return ks.finish(ctx)
 }
 
 // syncFinish stores the per-kind counts and marks the account idle.
@@ -571,6 +482,11 @@ func (s *Service) syncFinish(ctx context.Context, r *task.Run) error {
 	if len(st.Failed) > 0 {
 		status, lastErr = SyncError, "regions failed: "+strings.Join(st.Failed, ", ")
 	}
+	if n := s.rowsWritten(ctx, a.ID); n >= bulkWriteRows {
+		if err := s.AfterBulkWrite(ctx); err != nil {
+			s.cfg.Logger.Warn("refresh planner statistics", "err", err)
+		}
+	}
 	_, err = s.db.NewUpdate().Model((*Account)(nil)).Set("sync_status = ?", status).Set("progress = 100").
 		Set("counts = ?", string(raw)).Set("last_sync_at = ?", now).Set("sync_count = sync_count + 1").
 		Set("last_error = ?", lastErr).Set("updated_at = ?", now).Where("id = ?", a.ID).Exec(ctx)
@@ -578,6 +494,26 @@ func (s *Service) syncFinish(ctx context.Context, r *task.Run) error {
 		_ = r.SetResult(map[string]any{"counts": counts, "failed_regions": st.Failed})
 	}
 	return err
+}
+
+// rowsWritten sums what the last sync of each of the account's regions
+// added, updated and removed.
+func (s *Service) rowsWritten(ctx context.Context, accountID string) int {
+	prs, err := s.ProviderRegions(ctx, accountID)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, pr := range prs {
+		var res map[Kind]KindResult
+		if json.Unmarshal(pr.LastSyncResult, &res) != nil {
+			continue
+		}
+		for _, r := range res {
+			n += r.Added + r.Updated + r.Removed
+		}
+	}
+	return n
 }
 
 func (s *Service) countKinds(ctx context.Context, accountID string) (map[string]int, error) {

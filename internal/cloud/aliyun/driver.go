@@ -1,6 +1,8 @@
 package aliyun
 
 import (
+	gojson "github.com/goccy/go-json"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -270,14 +272,15 @@ func (p *Provider) callModel(ctx context.Context, c *openapi.Client, op, action,
 		if len(bytes.TrimSpace(b)) == 0 {
 			return struct{}{}, nil
 		}
+		// Strict decoding with a fast decoder first (on a listing it is most
+		// of the driver's time); the SDK's lenient decoder (numbers in
+		// string fields and the like) is the fallback.
+		if gojson.Unmarshal(b, out) == nil {
+			return struct{}{}, nil
+		}
 		if !json.Valid(b) {
 			return struct{}{}, &cloud.Error{Kind: cloud.ErrProvider, Provider: providerName, Op: op,
 				Message: describeBadResponse(nil, http.StatusOK, string(b[:min(len(b), maxHead)]))}
-		}
-		// Strict decoding is fast; the SDK's lenient decoder (numbers in
-		// string fields and the like) is the fallback.
-		if json.Unmarshal(b, out) == nil {
-			return struct{}{}, nil
 		}
 		if v := reflect.ValueOf(out); v.Kind() == reflect.Pointer && !v.IsNil() {
 			v.Elem().SetZero() // drop what the strict pass half-filled

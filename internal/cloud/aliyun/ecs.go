@@ -77,6 +77,22 @@ func nextPage(pageNum, size, total, got int) string {
 	return ""
 }
 
+// pageLinks returns the token of the page after pageNum and, on the first
+// page of a listing whose total the cloud gave, the tokens of every later
+// page, so that they can be fetched at once (cloud.ForEachPage).
+func pageLinks(pageNum, size, total, got int) (next string, rest []string) {
+	next = nextPage(pageNum, size, total, got)
+	if next == "" || pageNum != 1 || total <= 0 || size <= 0 {
+		return next, nil
+	}
+	last := (total + size - 1) / size
+	rest = make([]string, 0, last-1)
+	for n := 2; n <= last; n++ {
+		rest = append(rest, strconv.Itoa(n))
+	}
+	return next, rest
+}
+
 // jsonList renders ids as the JSON array text Aliyun's *Ids parameters take.
 func jsonList(ids []string) string {
 	b, _ := json.Marshal(ids)
@@ -235,7 +251,7 @@ func (r *Region) Images(ctx context.Context, q cloud.ImageQuery, page cloud.Page
 		}
 	}
 	out.Total = int(dara.Int32Value(resp.Body.TotalCount))
-	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
+	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	return out, nil
 }
 
@@ -413,7 +429,7 @@ func (r *Region) ListInstances(ctx context.Context, q cloud.InstanceQuery, page 
 			return out, err
 		}
 		out.Total = -1
-		out.NextToken = ""
+		out.NextToken, out.Rest = "", nil
 		if end < len(ids) {
 			out.NextToken = strconv.Itoa(end)
 		}
@@ -468,7 +484,7 @@ func (r *Region) describeInstances(ctx context.Context, q cloud.InstanceQuery, n
 		}
 	}
 	out.Total = int(dara.Int32Value(b.TotalCount))
-	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
+	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	if out.Total == 0 && len(out.Items) > 0 {
 		out.Total = -1
 	}

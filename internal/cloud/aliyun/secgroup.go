@@ -164,7 +164,7 @@ func (r *Region) ListSecurityGroups(ctx context.Context, q cloud.SecurityGroupQu
 		}
 	}
 	out.Total = int(dara.Int32Value(resp.Body.TotalCount))
-	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
+	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	return out, nil
 }
 

@@ -94,7 +94,7 @@ func (r *Region) ListDatabases(ctx context.Context, page cloud.PageRequest) (clo
 		}
 	}
 	out.Total = toInt(body["TotalRecordCount"])
-	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
+	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	return out, nil
 }
 
@@ -154,7 +154,7 @@ func (r *Region) ListCaches(ctx context.Context, page cloud.PageRequest) (cloud.
 		}
 	}
 	out.Total = toInt(body["TotalCount"])
-	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
+	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	return out, nil
 }
 

@@ -60,7 +60,7 @@ func (r *Region) ListDisks(ctx context.Context, q cloud.DiskQuery, page cloud.Pa
 		}
 	}
 	out.Total = int(dara.Int32Value(body.TotalCount))
-	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
+	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	return out, nil
 }
 
@@ -148,6 +148,6 @@ func (r *Region) ListSnapshots(ctx context.Context, q cloud.SnapshotQuery, page 
 		}
 	}
 	out.Total = int(dara.Int32Value(resp.Body.TotalCount))
-	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
+	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	return out, nil
 }

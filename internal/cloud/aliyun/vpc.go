@@ -132,7 +132,7 @@ func (r *Region) describeVpcs(ctx context.Context, id string, num, size int) (cl
 		}
 	}
 	out.Total = int(dara.Int32Value(resp.Body.TotalCount))
-	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
+	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	return out, dara.StringValue(resp.Body.RequestId), nil
 }
 
@@ -244,7 +244,7 @@ func (r *Region) describeVSwitches(ctx context.Context, q cloud.SubnetQuery, num
 		}
 	}
 	out.Total = int(dara.Int32Value(resp.Body.TotalCount))
-	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
+	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	return out, dara.StringValue(resp.Body.RequestId), nil
 }
 
@@ -330,6 +330,6 @@ func (r *Region) ListEIPs(ctx context.Context, page cloud.PageRequest) (cloud.Pa
 		}
 	}
 	out.Total = int(dara.Int32Value(resp.Body.TotalCount))
-	out.NextToken = nextPage(num, size, out.Total, len(out.Items))
+	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	return out, nil
 }

@@ -18,11 +18,44 @@ func diskStatus(c *call, rs *regionState, d *Disk) string {
 	return "In_use"
 }
 
-func diskOut(c *call, rs *regionState, d *Disk) obj {
+// diskAttachment is one entry of a disk's Attachments and MountInstances.
+type diskAttachment struct {
+	InstanceId   string
+	Device       string
+	AttachedTime string
+}
+
+// diskOutput is DescribeDisks' item, as a struct so that a page encodes
+// quickly (a sync of a large account reads thousands of pages).
+type diskOutput struct {
+	DiskId, DiskName, Description, Type, Category string
+	Size                                          int
+	Status, InstanceId, Device, RegionId, ZoneId  string
+	ImageId, SourceSnapshotId, PerformanceLevel   string
+	DiskChargeType                                string
+	DeleteWithInstance, DeleteAutoSnapshot        bool
+	EnableAutoSnapshot                            bool
+	EnableAutomatedSnapshotPolicy                 bool
+	AutoSnapshotPolicyId                          string
+	Encrypted                                     bool
+	KMSKeyId                                      string
+	Portable                                      bool
+	CreationTime, AttachedTime, DetachedTime      string
+	ExpiredTime                                   string
+	IOPS, IOPSRead, IOPSWrite, MountInstanceNum   int
+	MultiAttach, SerialNumber, ProductCode        string
+	BdfId, StorageSetId                           string
+	Attachments                                   struct{ Attachment []diskAttachment }
+	MountInstances                                struct{ MountInstance []diskAttachment }
+	OperationLocks                                struct{ OperationLock []struct{} }
+	Tags                                          struct{ Tag []ecsTag }
+}
+
+func diskOut(c *call, rs *regionState, d *Disk) diskOutput {
 	status := diskStatus(c, rs, d)
-	att := []obj{}
+	att := []diskAttachment{}
 	if d.InstanceID != "" {
-		att = append(att, obj{"InstanceId": d.InstanceID, "Device": d.Device, "AttachedTime": fmtTime(d.Attached, ecsTimeSecond)})
+		att = append(att, diskAttachment{InstanceId: d.InstanceID, Device: d.Device, AttachedTime: fmtTime(d.Attached, ecsTimeSecond)})
 	}
 	iops := min(1800+50*d.Size, 50000)
 	expired := farFuture
@@ -31,19 +64,24 @@ func diskOut(c *call, rs *regionState, d *Disk) obj {
 			expired = fmtTime(in.ExpiredTime, ecsTimeMinute)
 		}
 	}
-	return obj{
-		"DiskId": d.ID, "DiskName": d.Name, "Description": d.Description, "Type": d.Kind, "Category": d.Category,
-		"Size": d.Size, "Status": status, "InstanceId": d.InstanceID, "Device": d.Device, "RegionId": d.Region,
-		"ZoneId": d.Zone, "ImageId": d.ImageID, "SourceSnapshotId": d.SourceSnapshotID, "PerformanceLevel": d.PerformanceLevel,
-		"DiskChargeType": d.ChargeType, "DeleteWithInstance": d.DeleteWithInstance, "DeleteAutoSnapshot": true,
-		"EnableAutoSnapshot": false, "EnableAutomatedSnapshotPolicy": false, "AutoSnapshotPolicyId": "", "Encrypted": false,
-		"KMSKeyId": "", "Portable": d.Kind == "data", "CreationTime": fmtTime(d.Created, ecsTimeSecond),
-		"AttachedTime": fmtTime(d.Attached, ecsTimeSecond), "DetachedTime": "", "ExpiredTime": expired,
-		"IOPS": iops, "IOPSRead": iops / 2, "IOPSWrite": iops / 2, "MountInstanceNum": len(att), "MultiAttach": "Disabled",
-		"SerialNumber": strings.TrimPrefix(d.ID, "d-"), "ProductCode": "", "BdfId": "", "StorageSetId": "",
-		"Attachments": obj{"Attachment": att}, "MountInstances": obj{"MountInstance": att},
-		"OperationLocks": obj{"OperationLock": []obj{}}, "Tags": ecsTags(d.Tags),
+	o := diskOutput{
+		DiskId: d.ID, DiskName: d.Name, Description: d.Description, Type: d.Kind, Category: d.Category,
+		Size: d.Size, Status: status, InstanceId: d.InstanceID, Device: d.Device, RegionId: d.Region,
+		ZoneId: d.Zone, ImageId: d.ImageID, SourceSnapshotId: d.SourceSnapshotID, PerformanceLevel: d.PerformanceLevel,
+		DiskChargeType: d.ChargeType, DeleteWithInstance: d.DeleteWithInstance, DeleteAutoSnapshot: true,
+		Portable: d.Kind == "data", CreationTime: fmtTime(d.Created, ecsTimeSecond),
+		AttachedTime: fmtTime(d.Attached, ecsTimeSecond), ExpiredTime: expired,
+		IOPS: iops, IOPSRead: iops / 2, IOPSWrite: iops / 2, MountInstanceNum: len(att), MultiAttach: "Disabled",
+		SerialNumber: strings.TrimPrefix(d.ID, "d-"),
 	}
+	o.Attachments.Attachment = att
+	o.MountInstances.MountInstance = att
+	o.OperationLocks.OperationLock = []struct{}{}
+	o.Tags.Tag = make([]ecsTag, 0, len(d.Tags))
+	for _, t := range d.Tags {
+		o.Tags.Tag = append(o.Tags.Tag, ecsTag{t.Key, t.Value})
+	}
+	return o
 }
 
 func ecsDescribeDisks(c *call) (any, *apiError) {
@@ -84,9 +122,9 @@ func ecsDescribeDisks(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	out := make([]obj, 0, len(l.items))
-	for _, d := range l.items {
-		out = append(out, diskOut(c, rs, d))
+	out := make([]diskOutput, len(l.items))
+	for i, d := range l.items {
+		out[i] = diskOut(c, rs, d)
 	}
 	return l.envelope(obj{"RequestId": c.id, "Disks": obj{"Disk": out}}), nil
 }
