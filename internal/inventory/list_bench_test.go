@@ -63,7 +63,7 @@ func BenchmarkResourceList(b *testing.B) {
 					`SELECT count(*) FROM resources r WHERE r.kind = 'server' AND (r.project_id IN ('p1')) AND r.deleted_at IS NULL AND r.status = 'running' AND r.name LIKE '%3%' ESCAPE '\'`,
 				} {
 					var plan []map[string]any
-					if err := st.DB.NewRaw("EXPLAIN QUERY PLAN " + sql).Scan(ctx, &plan); err != nil {
+					if err := st.DB.NewRaw("EXPLAIN QUERY PLAN "+sql).Scan(ctx, &plan); err != nil {
 						b.Fatal(err)
 					}
 					for _, p := range plan {
