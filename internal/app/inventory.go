@@ -13,7 +13,7 @@ import (
 // setupInventory creates the accounts and inventory service, registers the
 // Cloudpods inventory face, and the periodic probe and scheduled sync.
 func (a *App) setupInventory(ctx context.Context) error {
-	a.Inventory = inventory.New(a.Store.DB, a.Box, a.Tasks, inventory.Config{Logger: a.Log})
+	a.Inventory = inventory.New(a.Store.DB, a.Box, a.Tasks, inventory.Config{Logger: a.Log, BulkDB: a.Store.Bulk})
 	f := &cloudpods.Face{Inv: a.Inventory, IDs: a.Identity, Tasks: a.Tasks}
 	f.Register(a.Server)
 	a.Jobs.AddPeriodic(jobs.Periodic{Name: "inventory.schedule", Interval: time.Minute, Run: func(ctx context.Context) error {

@@ -51,24 +51,32 @@ type kindSync struct {
 	drift bool
 }
 
-func (s *Service) newKindSync(ctx context.Context, accountID, regionID string, k Kind, res *KindResult) (*kindSync, error) {
+func (s *Service) newKindSync(accountID, regionID string, k Kind, res *KindResult) *kindSync {
+	return &kindSync{s: s, k: k, accountID: accountID, regionID: regionID, now: s.now(), res: res, total: -1}
+}
+
+// load reads the stored rows of the kind in the region: what add diffs
+// against. It runs while the first pages are being fetched.
+func (ks *kindSync) load(ctx context.Context) error {
 	var local []struct {
 		ID          string     `bun:"id"`
 		ExternalID  string     `bun:"external_id"`
 		Fingerprint string     `bun:"fingerprint"`
 		DeletedAt   *time.Time `bun:"deleted_at"`
 	}
-	if err := s.db.NewSelect().Model((*Resource)(nil)).Column("id", "external_id", "fingerprint", "deleted_at").
-		Where("cloudaccount_id = ?", accountID).Where("cloudregion_id = ?", regionID).Where("kind = ?", k).
+	if err := ks.s.db.NewSelect().Model((*Resource)(nil)).Column("id", "external_id", "fingerprint", "deleted_at").
+		Where("cloudaccount_id = ?", ks.accountID).Where("cloudregion_id = ?", ks.regionID).Where("kind = ?", ks.k).
 		Scan(ctx, &local); err != nil {
-		return nil, err
+		return err
 	}
-	ks := &kindSync{s: s, k: k, accountID: accountID, regionID: regionID, now: s.now(), res: res,
-		local: make(map[string]localRef, len(local)), seen: make(map[string]struct{}, len(local)), total: -1}
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	ks.local = make(map[string]localRef, len(local))
+	ks.seen = make(map[string]struct{}, len(local))
 	for _, l := range local {
 		ks.local[l.ExternalID] = localRef{l.ID, l.Fingerprint, l.DeletedAt != nil}
 	}
-	return ks, nil
+	return nil
 }
 
 // add takes one page of remote rows; total is the count the cloud reported
@@ -121,7 +129,7 @@ func (ks *kindSync) flushInserts(ctx context.Context) error {
 	for len(ks.inserts) > 0 {
 		part := ks.inserts[:min(txRows, len(ks.inserts))]
 		added := 0
-		if err := ks.s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := ks.s.cfg.BulkDB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			added = 0
 			for i := 0; i < len(part); i += writeBatch {
 				n, err := insertSynced(ctx, tx, part[i:min(i+writeBatch, len(part))])
@@ -144,7 +152,7 @@ func (ks *kindSync) flushInserts(ctx context.Context) error {
 func (ks *kindSync) flushUpdates(ctx context.Context) error {
 	for len(ks.updates) > 0 {
 		part := ks.updates[:min(writeBatch, len(ks.updates))]
-		if err := ks.s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := ks.s.cfg.BulkDB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			for i := range part {
 				u := &part[i]
 				if _, err := tx.NewUpdate().Model(u).
@@ -199,7 +207,7 @@ func (ks *kindSync) finish(ctx context.Context) error {
 	}
 	for i := 0; i < len(gone); i += writeBatch {
 		part := gone[i:min(i+writeBatch, len(gone))]
-		if _, err := ks.s.db.NewUpdate().Model((*Resource)(nil)).Set("deleted_at = ?", ks.now).Set("status = 'deleted'").
+		if _, err := ks.s.cfg.BulkDB.NewUpdate().Model((*Resource)(nil)).Set("deleted_at = ?", ks.now).Set("status = 'deleted'").
 			Set("updated_at = ?", ks.now).Where("id IN (?)", bun.List(part)).Exec(ctx); err != nil {
 			return fmt.Errorf("mark deleted %s: %w", ks.k, err)
 		}

@@ -53,7 +53,7 @@ func newEnvTB(t testing.TB, st *store.Store, instances int) *env {
 	r := jobs.New(st, jobs.Config{Workers: 4, WorkerID: "t", PollInterval: 50 * time.Millisecond})
 	ts := task.NewService(st.DB, r, task.Config{WorkerID: "t", Lease: 5 * time.Second})
 	box, _ := secret.NewBox(secret.GenerateKey())
-	inv := inventory.New(st.DB, box, ts, inventory.Config{})
+	inv := inventory.New(st.DB, box, ts, inventory.Config{BulkDB: st.Bulk})
 	ts.Attach(r)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := r.Start(ctx); err != nil {

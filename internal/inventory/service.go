@@ -38,6 +38,9 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// RegionParallelism bounds how many regions of one account sync at once.
 	RegionParallelism int
+	// BulkDB takes the sync's batched writes (store.Store.Bulk); nil means
+	// the service's database.
+	BulkDB *bun.DB
 	// OpenProvider opens a driver; tests may replace it. Default cloud.Open
 	// wrapped in cloud.WithRetry.
 	OpenProvider func(ctx context.Context, provider string, cfg cloud.AccountConfig) (cloud.Provider, error)
@@ -69,6 +72,9 @@ func New(db *bun.DB, box *secret.Box, tasks *task.Service, cfg Config) *Service 
 			}
 			return cloud.WithRetry(p, cloud.RetryPolicy{}), nil
 		}
+	}
+	if cfg.BulkDB == nil {
+		cfg.BulkDB = db
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

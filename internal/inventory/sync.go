@@ -451,14 +451,26 @@ func (s *Service) kindBusy(ctx context.Context, accountID, regionID string, k Ki
 // diffs them against the stored rows and writes the differences. A failed
 // listing marks nothing deleted.
 func (s *Service) syncKind(ctx context.Context, drv cloud.Provider, rc cloud.RegionClient, a *Account, providerID, regionID string, k Kind, res *KindResult) error {
-	ks, err := s.newKindSync(ctx, a.ID, regionID, k, res)
-	if err != nil {
-		return err
+	ks := s.newKindSync(a.ID, regionID, k, res)
+	loaded := make(chan error, 1)
+	go func() { loaded <- ks.load(ctx) }()
+	var once sync.Once
+	var loadErr error
+	waitLoaded := func() error {
+		once.Do(func() { loadErr = <-loaded })
+		return loadErr
 	}
 	conv := func(o any) Resource { return toResource(o, a, providerID, regionID) }
-	if err := s.streamAny(ctx, drv, rc, a, regionID, k, conv, func(total int, rows []Resource) error {
+	err := s.streamAny(ctx, drv, rc, a, regionID, k, conv, func(total int, rows []Resource) error {
+		if err := waitLoaded(); err != nil {
+			return err
+		}
 		return ks.add(ctx, total, rows)
-	}); err != nil {
+	})
+	if lerr := waitLoaded(); err == nil {
+		err = lerr
+	}
+	if err != nil {
 		return err
 	}
 	return ks.finish(ctx)

@@ -42,6 +42,12 @@ type Store struct {
 	// PGPool is the pgx pool behind SQL on PostgreSQL (nil on SQLite); the job
 	// queue uses it directly.
 	PGPool *pgxpool.Pool
+	// Bulk is for large batched writes, the inventory sync's: on SQLite one
+	// connection of its own, whose page cache stays warm from one batch to
+	// the next (in WAL mode a connection drops its cache whenever another
+	// one has written, and pool connections take turns); on PostgreSQL the
+	// same pool as DB.
+	Bulk *bun.DB
 	// Path is the database file on SQLite.
 	Path string
 	dsn  string
@@ -72,6 +78,15 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetConnMaxIdleTime(0)
 		s.SQL = db
 		s.DB = bun.NewDB(db, sqlitedialect.New())
+		bulk, err := sql.Open("sqlite", SQLiteDSN(target))
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", target, err)
+		}
+		bulk.SetMaxOpenConns(1)
+		bulk.SetMaxIdleConns(1)
+		bulk.SetConnMaxIdleTime(0)
+		s.Bulk = bun.NewDB(bulk, sqlitedialect.New())
 	case config.Postgres:
 		pcfg, err := pgxpool.ParseConfig(target)
 		if err != nil {
@@ -87,6 +102,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		s.PGPool = pool
 		s.SQL = stdlib.OpenDBFromPool(pool)
 		s.DB = bun.NewDB(s.SQL, pgdialect.New())
+		s.Bulk = s.DB
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -134,10 +150,13 @@ func oneLine(err error) string {
 // Close releases the pool.
 func (s *Store) Close() error {
 	var err error
+	if s.Bulk != nil && s.Bulk != s.DB {
+		err = s.Bulk.Close()
+	}
 	if s.DB != nil {
-		err = s.DB.Close()
+		err = errors.Join(err, s.DB.Close())
 	} else if s.SQL != nil {
-		err = s.SQL.Close()
+		err = errors.Join(err, s.SQL.Close())
 	}
 	if s.PGPool != nil {
 		s.PGPool.Close()

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -164,6 +166,61 @@ func (c *countRetries) Handle(_ context.Context, r slog.Record) error {
 }
 func (c *countRetries) WithAttrs([]slog.Attr) slog.Handler { return c }
 func (c *countRetries) WithGroup(string) slog.Handler      { return c }
+
+// TestListingNamesEveryPage: a first page of a listing whose total ECS
+// reports carries the tokens of every later page, so that ForEachPage can
+// fetch them at once and still see every instance exactly once.
+func TestListingNamesEveryPage(t *testing.T) {
+	sim, url := startSim(t, nil)
+	if err := sim.Populate(testKeyID, aliyunsim.PopulateOptions{Instances: 250, Regions: []string{"cn-hangzhou"}}); err != nil {
+		t.Fatalf("Populate: %v", err)
+	}
+	p, err := aliyun.Open(context.Background(), cloud.AccountConfig{AccessKeyID: testKeyID, AccessKeySecret: testSecret,
+		Endpoint: url, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	r, _ := p.Region("cn-hangzhou")
+	ctx := context.Background()
+	first, err := r.ListInstances(ctx, cloud.InstanceQuery{}, cloud.PageRequest{Size: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Total != 250 || len(first.Items) != 100 || first.NextToken != "2" || !slices.Equal(first.Rest, []string{"2", "3"}) {
+		t.Fatalf("first page: total %d, %d items, next %q, rest %v", first.Total, len(first.Items), first.NextToken, first.Rest)
+	}
+	second, err := r.ListInstances(ctx, cloud.InstanceQuery{}, cloud.PageRequest{Size: 100, Token: "2"})
+	if err != nil || len(second.Rest) != 0 {
+		t.Fatalf("a later page names no others: %v %v", second.Rest, err)
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	if err := cloud.ForEachPage(ctx, 100, 4, func(ctx context.Context, pr cloud.PageRequest) (cloud.Page[cloud.Instance], error) {
+		return r.ListInstances(ctx, cloud.InstanceQuery{}, pr)
+	}, func(pg cloud.Page[cloud.Instance]) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, in := range pg.Items {
+			seen[in.ID]++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 250 {
+		t.Fatalf("saw %d distinct instances, want 250", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s listed %d times", id, n)
+		}
+	}
+	byID, err := r.ListInstances(ctx, cloud.InstanceQuery{IDs: []string{first.Items[0].ID, first.Items[1].ID}}, cloud.PageRequest{})
+	if err != nil || len(byID.Items) != 2 || len(byID.Rest) != 0 {
+		t.Fatalf("a listing by ids is paged by offset, not by number: %d items, rest %v, %v", len(byID.Items), byID.Rest, err)
+	}
+}
 
 // BenchmarkListInstances100k lists 100,000 simulated instances end to end
 // (SDK, HTTP, signature checks, JSON) with pages of 100.

@@ -1,14 +1,17 @@
 -- +goose Up
 -- A resource list is one kind, the caller's projects (or everything), live
 -- rows, newest first, often a status and a name filter, and a total count.
--- These indexes give the rows in list order (created_at, then id, both
--- descending) so a page stops after its rows, and hold status and name so
--- that the filters and the count read the index alone.
+-- These partial indexes over live rows give the rows in list order
+-- (created_at, then id, both descending) so that a page stops after its
+-- rows, and hold status and name so that filters and counts read the index
+-- alone. They are partial rather than led by deleted_at because PostgreSQL
+-- orders by an index only past columns compared with "=", not "IS NULL";
+-- deleted_at comes last only so that SQLite sees the index cover the query.
 DROP INDEX resources_list_idx;
 DROP INDEX resources_kind_created_idx;
-CREATE INDEX resources_list_idx ON resources (kind, project_id, deleted_at, created_at, id, status, name);
-CREATE INDEX resources_all_idx ON resources (kind, deleted_at, created_at, id, status, name);
-CREATE INDEX resources_count_idx ON resources (kind, project_id, deleted_at, status, name);
+CREATE INDEX resources_list_idx ON resources (kind, project_id, created_at, id, status, name, deleted_at) WHERE deleted_at IS NULL;
+CREATE INDEX resources_all_idx ON resources (kind, created_at, id, status, name, deleted_at) WHERE deleted_at IS NULL;
+CREATE INDEX resources_count_idx ON resources (kind, project_id, status, name, deleted_at) WHERE deleted_at IS NULL;
 
 -- +goose Down
 DROP INDEX resources_count_idx;
