@@ -194,6 +194,22 @@ func TestSeed000Replay(t *testing.T) {
 					t.Fatalf("list %s: %v", q, m)
 				}
 			}
+			// The account shows each region's last sync, per kind.
+			one := c.must("GET", "/api/v2/cloudaccounts/"+id+"?details=true", nil, 200)
+			results, _ := one["sync_results"].([]any)
+			servedCount := 0.0
+			for _, r := range results {
+				rm := r.(map[string]any)
+				res, _ := rm["result"].(map[string]any)
+				srv, _ := res["server"].(map[string]any)
+				if rm["sync_status"] != "idle" || srv == nil || rm["region_ext_id"] == "" {
+					t.Fatalf("sync result of a region: %v", rm)
+				}
+				servedCount += srv["added"].(float64) + srv["unchanged"].(float64) + srv["updated"].(float64)
+			}
+			if len(results) == 0 || servedCount != 12 {
+				t.Fatalf("sync_results account for %v servers in %d regions, want 12", servedCount, len(results))
+			}
 			servers := c.must("GET", "/api/v2/servers?limit=5&details=true", nil, 200)
 			if servers["total"].(float64) != 12 || len(servers["servers"].([]any)) != 5 {
 				t.Fatalf("servers: %v", servers["total"])

@@ -397,8 +397,38 @@ func (f *Face) accountView(ctx context.Context, n *names, a *inventory.Account, 
 	}
 	if details {
 		v["cloudregions"] = a.RegionIDs()
+		v["sync_results"] = f.syncResults(ctx, a.ID)
 	}
 	return v
+}
+
+// syncResults lists, per synced region, the last sync's status, time and
+// per-kind counts and timings (added, updated, removed, unchanged, ms, and
+// any error, skip or note).
+func (f *Face) syncResults(ctx context.Context, accountID string) []map[string]any {
+	out := []map[string]any{}
+	if accountID == "" { // a dry run's would-be account
+		return out
+	}
+	prs, err := f.Inv.ProviderRegions(ctx, accountID)
+	if err != nil {
+		return out
+	}
+	for _, pr := range prs {
+		r := map[string]any{"cloudregion_id": pr.CloudregionID, "sync_status": pr.SyncStatus,
+			"last_sync_ms": pr.LastSyncMS, "result": json.RawMessage(`{}`)}
+		if len(pr.LastSyncResult) > 0 {
+			r["result"] = json.RawMessage(pr.LastSyncResult)
+		}
+		if reg, err := f.Inv.Region(ctx, pr.CloudregionID); err == nil {
+			r["cloudregion"], r["region_ext_id"] = reg.Name, reg.RegionID
+		}
+		if pr.LastSyncAt != nil {
+			r["last_sync"] = ts(*pr.LastSyncAt)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func boolInt(b bool) int {
