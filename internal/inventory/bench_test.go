@@ -96,6 +96,7 @@ func benchSync(b *testing.B, st *store.Store, n int) {
 		prs, _ := e.inv.ProviderRegions(ctx, a.ID)
 		updated := 0
 		for _, pr := range prs {
+			b.Logf("region %s took %d ms: %s", pr.CloudregionID, pr.LastSyncMS, pr.LastSyncResult)
 			var res map[string]inventory.KindResult
 			_ = jsonUnmarshal(pr.LastSyncResult, &res)
 			updated += res["server"].Updated

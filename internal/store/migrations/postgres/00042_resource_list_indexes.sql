@@ -12,8 +12,20 @@ DROP INDEX resources_kind_created_idx;
 CREATE INDEX resources_list_idx ON resources (kind, project_id, created_at, id, status, name, deleted_at) WHERE deleted_at IS NULL;
 CREATE INDEX resources_all_idx ON resources (kind, created_at, id, status, name, deleted_at) WHERE deleted_at IS NULL;
 CREATE INDEX resources_count_idx ON resources (kind, project_id, status, name, deleted_at) WHERE deleted_at IS NULL;
+-- The sync skips a kind while one of its rows is busy in a task; rows are
+-- rarely busy, so this index is nearly empty and the check is a lookup.
+CREATE INDEX resources_busy_idx ON resources (cloudaccount_id, cloudregion_id, kind) WHERE busy_task_id <> '';
+
+-- A sync first reads every (external id, id, fingerprint, deleted_at) of a
+-- kind in a region; with them in the unique index that is an index-only scan.
+DROP INDEX resources_external_idx;
+CREATE UNIQUE INDEX resources_external_idx ON resources (cloudaccount_id, kind, cloudregion_id, external_id)
+    INCLUDE (id, fingerprint, deleted_at);
 
 -- +goose Down
+DROP INDEX resources_external_idx;
+CREATE UNIQUE INDEX resources_external_idx ON resources (cloudaccount_id, kind, cloudregion_id, external_id);
+DROP INDEX resources_busy_idx;
 DROP INDEX resources_count_idx;
 DROP INDEX resources_all_idx;
 DROP INDEX resources_list_idx;
