@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/skyfold/skyfold/internal/ids"
 )
@@ -58,25 +59,43 @@ func (s *Service) newKindSync(accountID, regionID string, k Kind, res *KindResul
 // load reads the stored rows of the kind in the region: what add diffs
 // against. It runs while the first pages are being fetched.
 func (ks *kindSync) load(ctx context.Context) error {
-	var local []struct {
-		ID          string     `bun:"id"`
-		ExternalID  string     `bun:"external_id"`
-		Fingerprint string     `bun:"fingerprint"`
-		DeletedAt   *time.Time `bun:"deleted_at"`
+	rows, err := ks.s.db.QueryContext(ctx, "SELECT id, external_id, fingerprint, deleted_at IS NOT NULL FROM "+ks.s.syncIndexed()+
+		" WHERE cloudaccount_id = ? AND cloudregion_id = ? AND kind = ?", ks.accountID, ks.regionID, string(ks.k))
+	if err != nil {
+		return err
 	}
-	if err := ks.s.db.NewSelect().Model((*Resource)(nil)).Column("id", "external_id", "fingerprint", "deleted_at").
-		Where("cloudaccount_id = ?", ks.accountID).Where("cloudregion_id = ?", ks.regionID).Where("kind = ?", ks.k).
-		Scan(ctx, &local); err != nil {
+	defer rows.Close()
+	local := make(map[string]localRef)
+	for rows.Next() {
+		var ext string
+		var l localRef
+		if err := rows.Scan(&l.id, &ext, &l.fp, &l.deleted); err != nil {
+			return err
+		}
+		local[ext] = l
+	}
+	if err := rows.Err(); err != nil {
 		return err
 	}
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	ks.local = make(map[string]localRef, len(local))
+	ks.local = local
 	ks.seen = make(map[string]struct{}, len(local))
-	for _, l := range local {
-		ks.local[l.ExternalID] = localRef{l.ID, l.Fingerprint, l.DeletedAt != nil}
-	}
 	return nil
+}
+
+// syncIndexed names the resources table for the sync's reads of a whole
+// account or region. On SQLite it pins resources_sync_idx, which holds the
+// rows of an account and region in id order with the columns the sync
+// reads, so the read is one pass over an index without table lookups (the
+// planner, left alone, takes the external-id index and looks up every row).
+// On PostgreSQL the external-id index includes those columns and the
+// planner finds the index-only scan itself.
+func (s *Service) syncIndexed() string {
+	if s.db.Dialect().Name() == dialect.SQLite {
+		return "resources INDEXED BY resources_sync_idx"
+	}
+	return "resources"
 }
 
 // add takes one page of remote rows; total is the count the cloud reported

@@ -144,8 +144,11 @@ const bulkWriteRows = 5000
 // tables, after a sync wrote many rows: without them the planners misjudge
 // the list indexes of a table that grew from nothing to 100,000 rows. On
 // PostgreSQL VACUUM also marks the pages all-visible, so that counts are
-// index-only scans. Both are bounded: ANALYZE on SQLite samples at most a
-// thousand rows an index.
+// index-only scans. On SQLite a checkpoint then copies the written pages from
+// the write-ahead log into the database file, where reads find them through
+// the memory map instead of one read call a page. Both are bounded: ANALYZE
+// on SQLite samples at most a thousand rows an index, and the checkpoint
+// does not wait for readers.
 func (s *Service) AfterBulkWrite(ctx context.Context) error {
 	if s.db.Dialect().Name() == dialect.PG {
 		_, err := s.db.ExecContext(ctx, "VACUUM (ANALYZE) resources, resource_data")
@@ -159,6 +162,9 @@ func (s *Service) AfterBulkWrite(ctx context.Context) error {
 	if _, err := conn.ExecContext(ctx, "PRAGMA analysis_limit = 1000"); err != nil {
 		return err
 	}
-	_, err = conn.ExecContext(ctx, "ANALYZE resources")
+	if _, err := conn.ExecContext(ctx, "ANALYZE resources"); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 	return err
 }

@@ -529,19 +529,22 @@ func (s *Service) rowsWritten(ctx context.Context, accountID string) int {
 }
 
 func (s *Service) countKinds(ctx context.Context, accountID string) (map[string]int, error) {
-	var rows []struct {
-		Kind string `bun:"kind"`
-		N    int64  `bun:"n"`
-	}
-	if err := s.db.NewSelect().Model((*Resource)(nil)).Column("kind").ColumnExpr("COUNT(*) AS n").
-		Where("cloudaccount_id = ?", accountID).Where("deleted_at IS NULL").Group("kind").Scan(ctx, &rows); err != nil {
+	rows, err := s.db.QueryContext(ctx, "SELECT kind, COUNT(*) FROM "+s.syncIndexed()+
+		" WHERE cloudaccount_id = ? AND deleted_at IS NULL GROUP BY kind", accountID)
+	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	out := map[string]int{}
-	for _, r := range rows {
-		out[r.Kind] = int(r.N)
+	for rows.Next() {
+		var kind string
+		var n int
+		if err := rows.Scan(&kind, &n); err != nil {
+			return nil, err
+		}
+		out[kind] = n
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func fingerprint(b []byte) string {
