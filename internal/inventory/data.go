@@ -74,6 +74,15 @@ func (s *Service) LoadData(ctx context.Context, rows []Resource) error {
 // fail on a constraint, with the data rows' key checked at commit, are what
 // let SQLite write a batch without a statement journal.
 func insertSynced(ctx context.Context, tx bun.Tx, rows []Resource) (int, error) {
+	for i := range rows {
+		if len(rows[i].Tags) == 0 {
+			// NOT NULL: SQLite's OR IGNORE would drop the row, not fail.
+			rows[i].Tags = json.RawMessage("{}")
+		}
+	}
+	if tx.Dialect().Name() == dialect.PG {
+		return insertSyncedPG(ctx, tx, rows) // bulk_pg.go
+	}
 	res, err := insertIgnore(ctx, tx, tx.NewInsert().Model(&rows).Returning("NULL"))
 	if err != nil {
 		return 0, err
