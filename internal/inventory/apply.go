@@ -118,6 +118,9 @@ func (ks *kindSync) add(ctx context.Context, total int, rows []Resource) error {
 		ks.seen[rr.ExternalID] = struct{}{}
 		rr.SyncedAt = ks.now
 		rr.UpdatedAt = ks.now
+		if len(rr.Tags) == 0 {
+			rr.Tags = []byte("{}")
+		}
 		if l, ok := ks.local[rr.ExternalID]; ok {
 			if l.fp == rr.Fingerprint && !l.deleted {
 				ks.res.Unchanged++
@@ -168,17 +171,21 @@ func (ks *kindSync) flushInserts(ctx context.Context) error {
 	return nil
 }
 
+// syncedColumns are what a sync rewrites of a changed row.
+var syncedColumns = []string{"zone_id", "global_id", "name", "status", "raw_status", "vpc_external_id",
+	"parent_external_id", "instance_type", "cpu", "memory_mb", "size_gb", "ips", "charge_type", "tags",
+	"fingerprint", "cloud_created_at", "updated_at", "synced_at", "deleted_at"}
+
 func (ks *kindSync) flushUpdates(ctx context.Context) error {
 	for len(ks.updates) > 0 {
 		part := ks.updates[:min(writeBatch, len(ks.updates))]
 		if err := ks.s.cfg.BulkDB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if tx.Dialect().Name() == dialect.PG {
+				return updateSyncedPG(ctx, tx, part, syncedColumns) // bulk_pg.go
+			}
 			for i := range part {
 				u := &part[i]
-				if _, err := tx.NewUpdate().Model(u).
-					Column("zone_id", "global_id", "name", "status", "raw_status", "vpc_external_id", "parent_external_id",
-						"instance_type", "cpu", "memory_mb", "size_gb", "ips", "charge_type", "tags", "fingerprint",
-						"cloud_created_at", "updated_at", "synced_at", "deleted_at").
-					WherePK().Exec(ctx); err != nil {
+				if _, err := tx.NewUpdate().Model(u).Column(syncedColumns...).WherePK().Exec(ctx); err != nil {
 					return err
 				}
 				if err := saveData(ctx, tx, u.ID, u.Data); err != nil {

@@ -70,7 +70,8 @@ func TestKindSyncDiff(t *testing.T) {
 		}
 		// One changed, one gone, one new; the rest unchanged.
 		second := append([]Resource{}, first[:1199]...)
-		second[7].Fingerprint, second[7].Name = "v2", "renamed"
+		second[7].Fingerprint, second[7].Name, second[7].Status, second[7].CPU = "v2", "renamed", "stopped", 8
+		second[7].Tags, second[7].Data = []byte(`{"env":"dev"}`), []byte(`{"id":"i-0007","v":2}`)
 		second = append(second, remoteRow("i-new", "vm-new", "v1"))
 		res = applyPages(t, s, []int{1200, 1200}, second[:600], second[600:])
 		if res.Added != 1 || res.Updated != 1 || res.Removed != 1 || res.Unchanged != 1198 || res.Note != "" {
@@ -79,6 +80,31 @@ func TestKindSyncDiff(t *testing.T) {
 		names := liveNames(t, s)
 		if len(names) != 1200 || !contains(names, "renamed") || !contains(names, "vm-new") || contains(names, "vm-1199") {
 			t.Fatalf("after the second sync: %d live rows", len(names))
+		}
+		ctx := context.Background()
+		byExt := func(ext string) *Resource {
+			t.Helper()
+			var id string
+			if err := st.DB.NewSelect().Model((*Resource)(nil)).Column("id").Where("external_id = ?", ext).Scan(ctx, &id); err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.GetResource(ctx, SystemScope, KindServer, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		if r := byExt("i-0007"); r.Status != "stopped" || r.CPU != 8 || string(r.Tags) != `{"env":"dev"}` ||
+			string(r.Data) != `{"id":"i-0007","v":2}` || r.Fingerprint != "v2" {
+			t.Fatalf("the changed row reads %+v", r)
+		}
+		// The removed row comes back: updated, live again.
+		res = applyPages(t, s, []int{1201}, append(second, first[1199]))
+		if res.Updated != 1 || res.Added != 0 || res.Removed != 0 {
+			t.Fatalf("third sync: %+v", res)
+		}
+		if r := byExt("i-1199"); r.DeletedAt != nil || r.Status != "running" {
+			t.Fatalf("the returning row reads %+v", r)
 		}
 	})
 }
