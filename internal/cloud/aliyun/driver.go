@@ -253,10 +253,11 @@ var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // callModel sends an RPC call built from an SDK request model through the
 // darabonba core (signing, endpoint, error handling) and decodes the body
-// straight into an SDK response-body model with the SDK's own lenient JSON
-// decoder. The SDK's generated methods decode every response three times
-// (JSON to map, map to JSON, JSON to struct); on listings of 100,000
-// instances that triples the cost, so hot paths use this instead.
+// straight into out: an SDK response-body model, or on the sync's listings
+// one of the plain models of listing_models.go. The SDK's generated methods
+// decode every response three times (JSON to map, map to JSON, JSON to
+// struct); on listings of 100,000 instances that triples the cost, so hot
+// paths use this instead.
 func (p *Provider) callModel(ctx context.Context, c *openapi.Client, op, action, version string, req, out any) error {
 	_, err := invoke(ctx, op, func(ctx context.Context) (struct{}, error) {
 		params := rpcParams(action, version)
@@ -280,29 +281,33 @@ func (p *Provider) callModel(ctx context.Context, c *openapi.Client, op, action,
 		if _, err := buf.ReadFrom(io.LimitReader(body, maxBody)); err != nil {
 			return struct{}{}, err
 		}
-		// Both decoders below copy what they keep, so buf can be reused.
-		b := buf.Bytes()
-		if len(bytes.TrimSpace(b)) == 0 {
-			return struct{}{}, nil
-		}
-		// Strict decoding with a fast decoder first (on a listing it is most
-		// of the driver's time); the SDK's lenient decoder (numbers in
-		// string fields and the like) is the fallback.
-		if gojson.Unmarshal(b, out) == nil {
-			return struct{}{}, nil
-		}
-		if !json.Valid(b) {
-			return struct{}{}, &cloud.Error{Kind: cloud.ErrProvider, Provider: providerName, Op: op,
-				Message: describeBadResponse(nil, http.StatusOK, string(b[:min(len(b), maxHead)]))}
-		}
-		if v := reflect.ValueOf(out); v.Kind() == reflect.Pointer && !v.IsNil() {
-			v.Elem().SetZero() // drop what the strict pass half-filled
-		}
-		if err := dara.Convert(json.RawMessage(b), out); err != nil {
-			return struct{}{}, &cloud.Error{Kind: cloud.ErrProvider, Provider: providerName, Op: op,
-				Message: "response does not fit the model: " + err.Error()}
-		}
-		return struct{}{}, nil
+		// Both decoders copy what they keep, so buf can be reused.
+		return struct{}{}, decodeBody(op, buf.Bytes(), out)
 	})
 	return err
+}
+
+// decodeBody decodes a response body into out: strictly with a fast decoder
+// first (on a listing it is most of the driver's time), then with the SDK's
+// lenient converter (numbers in string fields and the like). An empty body
+// leaves out as it is.
+func decodeBody(op string, b []byte, out any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if gojson.Unmarshal(b, out) == nil {
+		return nil
+	}
+	if !json.Valid(b) {
+		return &cloud.Error{Kind: cloud.ErrProvider, Provider: providerName, Op: op,
+			Message: describeBadResponse(nil, http.StatusOK, string(b[:min(len(b), maxHead)]))}
+	}
+	if v := reflect.ValueOf(out); v.Kind() == reflect.Pointer && !v.IsNil() {
+		v.Elem().SetZero() // drop what the strict pass half-filled
+	}
+	if err := dara.Convert(json.RawMessage(b), out); err != nil {
+		return &cloud.Error{Kind: cloud.ErrProvider, Provider: providerName, Op: op,
+			Message: "response does not fit the model: " + err.Error()}
+	}
+	return nil
 }

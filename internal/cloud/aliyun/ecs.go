@@ -470,76 +470,52 @@ func (r *Region) describeInstances(ctx context.Context, q cloud.InstanceQuery, n
 	for _, k := range sortedKeys(q.Tags) {
 		req.Tag = append(req.Tag, &ecs.DescribeInstancesRequestTag{Key: dara.String(k), Value: dara.String(q.Tags[k])})
 	}
-	b := &ecs.DescribeInstancesResponseBody{}
+	b := &ecsInstancePage{}
 	if err := r.p.callModel(ctx, &c.Client, op, "DescribeInstances", "2014-05-26", req, b); err != nil {
 		return out, "", err
 	}
-	if b.Instances != nil {
-		out.Items = make([]cloud.Instance, 0, len(b.Instances.Instance))
-		for _, in := range b.Instances.Instance {
-			if in == nil || dara.StringValue(in.InstanceId) == "" {
-				continue
-			}
+	out.Items = make([]cloud.Instance, 0, len(b.Instances.Instance))
+	for i := range b.Instances.Instance {
+		if in := &b.Instances.Instance[i]; in.InstanceId != "" {
 			out.Items = append(out.Items, r.instance(ctx, in))
 		}
 	}
-	out.Total = int(dara.Int32Value(b.TotalCount))
+	out.Total = int(b.TotalCount)
 	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	if out.Total == 0 && len(out.Items) > 0 {
 		out.Total = -1
 	}
-	return out, dara.StringValue(b.RequestId), nil
+	return out, b.RequestId, nil
 }
 
-func (r *Region) instance(ctx context.Context, in *ecs.DescribeInstancesResponseBodyInstancesInstance) cloud.Instance {
-	raw := dara.StringValue(in.Status)
-	var tags map[string]string
-	if in.Tags != nil {
-		for _, t := range in.Tags.Tag {
-			if t != nil && dara.StringValue(t.TagKey) != "" {
-				tags = setTag(tags, dara.StringValue(t.TagKey), dara.StringValue(t.TagValue))
-			}
-		}
-	}
+func (r *Region) instance(ctx context.Context, in *ecsInstance) cloud.Instance {
+	raw := in.Status
 	out := cloud.Instance{
-		Meta: r.meta(ctx, "instance", dara.StringValue(in.InstanceId), dara.StringValue(in.InstanceName),
-			dara.StringValue(in.ZoneId), raw, instanceStatus(raw), tags, dara.StringValue(in.CreationTime)),
-		InstanceType: dara.StringValue(in.InstanceType),
-		CPU:          int(dara.Int32Value(in.Cpu)),
-		MemoryMiB:    int(dara.Int32Value(in.Memory)),
-		ImageID:      dara.StringValue(in.ImageId),
-		OSType:       strings.ToLower(dara.StringValue(in.OSType)),
-		ChargeType:   chargeType(dara.StringValue(in.InstanceChargeType)),
-		ExpiresAt:    parseTime(dara.StringValue(in.ExpiredTime)),
-		StartedAt:    parseTime(dara.StringValue(in.StartTime)),
-		Hostname:     dara.StringValue(in.HostName),
+		Meta: r.meta(ctx, "instance", in.InstanceId, in.InstanceName, in.ZoneId, raw, instanceStatus(raw),
+			in.Tags.tagMap(), in.CreationTime),
+		InstanceType: in.InstanceType,
+		CPU:          int(in.Cpu),
+		MemoryMiB:    int(in.Memory),
+		ImageID:      in.ImageId,
+		OSType:       strings.ToLower(in.OSType),
+		ChargeType:   chargeType(in.InstanceChargeType),
+		ExpiresAt:    parseTime(in.ExpiredTime),
+		StartedAt:    parseTime(in.StartTime),
+		Hostname:     in.HostName,
+		VPCID:        in.VpcAttributes.VpcId,
+		SubnetID:     in.VpcAttributes.VSwitchId,
 	}
-	if v := in.VpcAttributes; v != nil {
-		out.VPCID = dara.StringValue(v.VpcId)
-		out.SubnetID = dara.StringValue(v.VSwitchId)
-		if v.PrivateIpAddress != nil {
-			out.PrivateIPs = appendStrings(out.PrivateIPs, v.PrivateIpAddress.IpAddress)
-		}
-	}
-	if in.InnerIpAddress != nil {
-		out.PrivateIPs = appendStrings(out.PrivateIPs, in.InnerIpAddress.IpAddress)
-	}
-	if in.PublicIpAddress != nil {
-		out.PublicIPs = appendStrings(out.PublicIPs, in.PublicIpAddress.IpAddress)
-	}
-	if e := in.EipAddress; e != nil && dara.StringValue(e.IpAddress) != "" {
-		out.PublicIPs = appendStrings(out.PublicIPs, []*string{e.IpAddress})
-	}
-	if in.SecurityGroupIds != nil {
-		out.SecurityGroupIDs = appendStrings(nil, in.SecurityGroupIds.SecurityGroupId)
-	}
+	out.PrivateIPs = appendStrings(out.PrivateIPs, in.VpcAttributes.PrivateIpAddress.IpAddress...)
+	out.PrivateIPs = appendStrings(out.PrivateIPs, in.InnerIpAddress.IpAddress...)
+	out.PublicIPs = appendStrings(out.PublicIPs, in.PublicIpAddress.IpAddress...)
+	out.PublicIPs = appendStrings(out.PublicIPs, in.EipAddress.IpAddress)
+	out.SecurityGroupIDs = appendStrings(nil, in.SecurityGroupIds.SecurityGroupId...)
 	return out
 }
 
 // appendStrings appends the non-empty, not yet present values.
-func appendStrings(dst []string, vs []*string) []string {
-	for _, v := range vs {
-		s := dara.StringValue(v)
+func appendStrings(dst []string, vs ...string) []string {
+	for _, s := range vs {
 		if s == "" {
 			continue
 		}

@@ -3,6 +3,7 @@ package aliyun_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -322,5 +323,37 @@ func TestOpenValidates(t *testing.T) {
 	p, err := cloud.Open(ctx, "AlibabaCloud", cloud.AccountConfig{AccessKeyID: testKeyID, AccessKeySecret: testSecret})
 	if err != nil || p.Name() != "Aliyun" {
 		t.Fatalf("cloud.Open(AlibabaCloud) = %v, %v", p, err)
+	}
+}
+
+// TestListingsDecodeLeniently: numbers sent as strings (which some Aliyun
+// endpoints do) fail the strict decoder and go through the SDK's lenient
+// converter; the listing still reads every field.
+func TestListingsDecodeLeniently(t *testing.T) {
+	srv := replay(t, 200, nil, `{"RequestId":"r1","TotalCount":"1","PageNumber":"1","PageSize":"10","Instances":{"Instance":[
+		{"InstanceId":"i-1","InstanceName":"web","ZoneId":"cn-hangzhou-h","Status":"Running","Cpu":"4","Memory":"8192",
+		 "InstanceType":"ecs.g7.xlarge","CreationTime":"2024-01-02T03:04Z","InstanceChargeType":"PostPaid",
+		 "VpcAttributes":{"VpcId":"vpc-1","VSwitchId":"vsw-1","PrivateIpAddress":{"IpAddress":["10.0.0.5"]}},
+		 "PublicIpAddress":{"IpAddress":[]},"EipAddress":{"IpAddress":"47.1.2.3"},
+		 "SecurityGroupIds":{"SecurityGroupId":["sg-1"]},"Tags":{"Tag":[{"TagKey":"env","TagValue":"prod"}]}}]}}`)
+	r, _ := openAt(t, srv.URL).Region("cn-hangzhou")
+	page, err := r.ListInstances(context.Background(), cloud.InstanceQuery{}, cloud.PageRequest{})
+	if err != nil || len(page.Items) != 1 || page.Total != 1 {
+		t.Fatalf("page = %+v, %v", page, err)
+	}
+	in := page.Items[0]
+	if in.CPU != 4 || in.MemoryMiB != 8192 || in.VPCID != "vpc-1" || in.SubnetID != "vsw-1" || in.Tags["env"] != "prod" ||
+		fmt.Sprint(in.PrivateIPs, in.PublicIPs, in.SecurityGroupIDs) != "[10.0.0.5] [47.1.2.3] [sg-1]" ||
+		in.CreatedAt.Format(time.RFC3339) != "2024-01-02T03:04:00Z" {
+		t.Fatalf("instance = %+v", in)
+	}
+
+	srv = replay(t, 200, nil, `{"RequestId":"r2","TotalCount":1,"Disks":{"Disk":[{"DiskId":"d-1","Size":"40","Category":"cloud_essd",
+		"Type":"System","InstanceId":"i-1","Status":"In_use","DiskChargeType":"PostPaid"}]}}`)
+	r, _ = openAt(t, srv.URL).Region("cn-hangzhou")
+	disks, err := r.ListDisks(context.Background(), cloud.DiskQuery{}, cloud.PageRequest{})
+	if err != nil || len(disks.Items) != 1 || disks.Items[0].SizeGiB != 40 || disks.Items[0].Type != "system" ||
+		disks.Items[0].InstanceID != "i-1" {
+		t.Fatalf("disks = %+v, %v", disks, err)
 	}
 }

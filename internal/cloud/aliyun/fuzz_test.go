@@ -165,3 +165,25 @@ func TestNormalizeDecimal(t *testing.T) {
 		t.Errorf("sumDecimals = %q", got)
 	}
 }
+
+// FuzzDecodeListing: whatever a listing's body holds, decoding it never
+// panics, and an error is the driver's provider error.
+func FuzzDecodeListing(f *testing.F) {
+	for _, s := range []string{
+		`{"TotalCount":1,"Instances":{"Instance":[{"InstanceId":"i-1","Cpu":2,"Tags":{"Tag":[{"TagKey":"a","TagValue":"b"}]}}]}}`,
+		`{"TotalCount":"3","Disks":{"Disk":[{"DiskId":"d-1","Size":"40"}]}}`,
+		`{"Instances":{"Instance":null}}`, `{"Cpu":1e400}`, `[1,2]`, `{`, ``, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, out := range []any{&ecsInstancePage{}, &ecsDiskPage{}} {
+			if err := decodeBody("ecs.Describe", b, out); err != nil {
+				var ce *cloud.Error
+				if !errors.As(err, &ce) || ce.Kind != cloud.ErrProvider {
+					t.Fatalf("decode error %v is not a provider error", err)
+				}
+			}
+		}
+	})
+}

@@ -29,37 +29,24 @@ func (r *Region) ListDisks(ctx context.Context, q cloud.DiskQuery, page cloud.Pa
 	if ids := nonEmpty(q.IDs); len(ids) > 0 {
 		req.DiskIds = dara.String(jsonList(ids))
 	}
-	// Decoded straight into the SDK's model: the generated method converts
-	// every response through JSON several times, which dominates a large sync.
-	body := &ecs.DescribeDisksResponseBody{}
+	body := &ecsDiskPage{} // listing_models.go
 	if err := r.p.callModel(ctx, &c.Client, op, "DescribeDisks", "2014-05-26", req, body); err != nil {
 		return out, err
 	}
-	if body.Disks != nil {
-		out.Items = make([]cloud.Disk, 0, len(body.Disks.Disk))
-		for _, d := range body.Disks.Disk {
-			if d == nil || dara.StringValue(d.DiskId) == "" {
-				continue
-			}
-			var tags map[string]string
-			if d.Tags != nil {
-				for _, t := range d.Tags.Tag {
-					if t != nil && dara.StringValue(t.TagKey) != "" {
-						tags = setTag(tags, dara.StringValue(t.TagKey), dara.StringValue(t.TagValue))
-					}
-				}
-			}
-			raw := dara.StringValue(d.Status)
-			out.Items = append(out.Items, cloud.Disk{
-				Meta: r.meta(ctx, "disk", dara.StringValue(d.DiskId), dara.StringValue(d.DiskName), dara.StringValue(d.ZoneId), raw,
-					resourceStatus(raw), tags, dara.StringValue(d.CreationTime)),
-				Category: dara.StringValue(d.Category), SizeGiB: int(dara.Int32Value(d.Size)), InstanceID: dara.StringValue(d.InstanceId),
-				Device: dara.StringValue(d.Device), Type: strings.ToLower(dara.StringValue(d.Type)),
-				ChargeType: chargeType(dara.StringValue(d.DiskChargeType)),
-			})
+	out.Items = make([]cloud.Disk, 0, len(body.Disks.Disk))
+	for i := range body.Disks.Disk {
+		d := &body.Disks.Disk[i]
+		if d.DiskId == "" {
+			continue
 		}
+		out.Items = append(out.Items, cloud.Disk{
+			Meta: r.meta(ctx, "disk", d.DiskId, d.DiskName, d.ZoneId, d.Status, resourceStatus(d.Status),
+				d.Tags.tagMap(), d.CreationTime),
+			Category: d.Category, SizeGiB: int(d.Size), InstanceID: d.InstanceId, Device: d.Device,
+			Type: strings.ToLower(d.Type), ChargeType: chargeType(d.DiskChargeType),
+		})
 	}
-	out.Total = int(dara.Int32Value(body.TotalCount))
+	out.Total = int(body.TotalCount)
 	out.NextToken, out.Rest = pageLinks(num, size, out.Total, len(out.Items))
 	return out, nil
 }
