@@ -18,10 +18,10 @@ type ecsIPs struct{ IpAddress []string }
 
 type ecsInstance struct {
 	InstanceId, InstanceName, HostName, ZoneId, Status, CreationTime string
-	InstanceType, ImageId, OSType, InstanceChargeType              string
-	ExpiredTime, StartTime                                         string
-	Cpu, Memory                                                    int32
-	VpcAttributes                                                  struct {
+	InstanceType, ImageId, OSType, InstanceChargeType                string
+	ExpiredTime, StartTime                                           string
+	Cpu, Memory                                                      int32
+	VpcAttributes                                                    struct {
 		VpcId, VSwitchId string
 		PrivateIpAddress ecsIPs
 	}
@@ -38,7 +38,7 @@ type ecsInstancePage struct {
 }
 
 type ecsDisk struct {
-	DiskId, DiskName, ZoneId, Status, CreationTime string
+	DiskId, DiskName, ZoneId, Status, CreationTime     string
 	Category, InstanceId, Device, Type, DiskChargeType string
 	Size                                               int32
 	Tags                                               ecsTags
