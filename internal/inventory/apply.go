@@ -181,7 +181,7 @@ func (ks *kindSync) flushUpdates(ctx context.Context) error {
 		part := ks.updates[:min(writeBatch, len(ks.updates))]
 		if err := ks.s.cfg.BulkDB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			if tx.Dialect().Name() == dialect.PG {
-				return updateSyncedPG(ctx, tx, part, syncedColumns) // bulk_pg.go
+				return updateSyncedPG(ctx, tx, part) // bulk_pg.go
 			}
 			for i := range part {
 				u := &part[i]

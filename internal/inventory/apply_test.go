@@ -3,11 +3,13 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/listing"
@@ -231,6 +233,25 @@ func TestInsertSyncedRoundTrip(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPGColumnsMatchModel: the PostgreSQL bulk writes name every column of
+// the Resource model, so a column added to the model cannot be left out of
+// them silently.
+func TestPGColumnsMatchModel(t *testing.T) {
+	db := bun.NewDB(nil, pgdialect.New())
+	var model, bulk []string
+	for _, f := range db.Table(reflect.TypeFor[Resource]()).Fields {
+		model = append(model, f.Name)
+	}
+	for _, c := range resourceColumns {
+		bulk = append(bulk, c.name)
+	}
+	sort.Strings(model)
+	sort.Strings(bulk)
+	if fmt.Sprint(model) != fmt.Sprint(bulk) {
+		t.Fatalf("model columns %v\nbulk columns  %v", model, bulk)
+	}
 }
 
 // TestNameFilterIgnoresCase: the name filter and the generic contains

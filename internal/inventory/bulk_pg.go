@@ -140,16 +140,19 @@ var insertResourcesSQL = func() string {
 		" ON CONFLICT DO NOTHING RETURNING id"
 }()
 
-// updateResourcesSQL sets the named columns of the rows given by id.
-func updateResourcesSQL(cols []pgColumn) string {
-	unnest, names := unnestOf(cols)
+// updateColumns are id and what a sync rewrites of a changed row
+// (syncedColumns); updateResourcesSQL sets them for rows given by id.
+var updateColumns = pickColumns(syncedColumns)
+
+var updateResourcesSQL = func() string {
+	unnest, names := unnestOf(updateColumns)
 	sets := make([]string, 0, len(names)-1)
 	for _, n := range names[1:] {
 		sets = append(sets, n+" = u."+n)
 	}
 	return "UPDATE resources AS r SET " + strings.Join(sets, ", ") + " FROM " + unnest +
 		" AS u(" + strings.Join(names, ", ") + ") WHERE r.id = u.id"
-}
+}()
 
 // dataArgs are the id and data arrays of rows (keep, when given, picks
 // which), with "{}" for a row without data.
@@ -200,11 +203,10 @@ func insertSyncedPG(ctx context.Context, tx bun.Tx, rows []Resource) (int, error
 	return len(ids), nil
 }
 
-// updateSyncedPG writes the named columns and the data of rows, by id, in
-// two statements.
-func updateSyncedPG(ctx context.Context, tx bun.Tx, rows []Resource, columns []string) error {
-	cols := pickColumns(columns)
-	if _, err := tx.Tx.ExecContext(ctx, updateResourcesSQL(cols), columnArgs(cols, rows)...); err != nil {
+// updateSyncedPG writes what a sync rewrites of rows, and their data, by
+// id, in two statements.
+func updateSyncedPG(ctx context.Context, tx bun.Tx, rows []Resource) error {
+	if _, err := tx.Tx.ExecContext(ctx, updateResourcesSQL, columnArgs(updateColumns, rows)...); err != nil {
 		return err
 	}
 	ids, data := dataArgs(rows, nil)

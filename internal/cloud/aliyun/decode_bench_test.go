@@ -19,7 +19,7 @@ import (
 // page of 100 instances into the SDK's response model and into the plain
 // model the driver's listing uses.
 func BenchmarkDecodeInstancesPage(b *testing.B) {
-	const ak, secret = "LTAI5tBenchDecodeKey01", "bench-decode-secret-value"
+	const ak, secret = "LTAI5tEXAMPLEBENCH00001", "example-bench-secret"
 	sim, err := aliyunsim.New(aliyunsim.Config{Accounts: []aliyunsim.Account{{AccessKeyID: ak, AccessKeySecret: secret,
 		AccountID: "1423762516458388"}}, Seed: 1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
