@@ -118,9 +118,7 @@ func (ks *kindSync) add(ctx context.Context, total int, rows []Resource) error {
 		ks.seen[rr.ExternalID] = struct{}{}
 		rr.SyncedAt = ks.now
 		rr.UpdatedAt = ks.now
-		if len(rr.Tags) == 0 {
-			rr.Tags = []byte("{}")
-		}
+		rr.Tags = orEmptyObject(rr.Tags) // an update writes tags as they are
 		if l, ok := ks.local[rr.ExternalID]; ok {
 			if l.fp == rr.Fingerprint && !l.deleted {
 				ks.res.Unchanged++

@@ -12,12 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/listing"
 	"github.com/skyfold/skyfold/internal/store"
 	"github.com/skyfold/skyfold/internal/store/storetest"
-	"github.com/skyfold/skyfold/internal/task"
 )
 
 // peakHeap samples the heap while fn runs and returns the peak in MiB.
@@ -159,6 +157,4 @@ func benchSync(b *testing.B, st *store.Store, n int) {
 	b.ReportMetric(float64(len(ids)), "changed")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "list-p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "list-p99-ms")
-	_ = cloud.ErrNotFound
-	_ = task.Success
 }

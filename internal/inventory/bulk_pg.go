@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -161,12 +160,8 @@ func dataArgs(rows []Resource, keep map[string]bool) (ids, data []string) {
 		if keep != nil && !keep[rows[i].ID] {
 			continue
 		}
-		d := rows[i].Data
-		if len(d) == 0 {
-			d = json.RawMessage("{}")
-		}
 		ids = append(ids, rows[i].ID)
-		data = append(data, string(d))
+		data = append(data, string(orEmptyObject(rows[i].Data)))
 	}
 	return ids, data
 }

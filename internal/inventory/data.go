@@ -21,11 +21,7 @@ func insertResources(ctx context.Context, db bun.IDB, rows []Resource) error {
 		}
 		data := make([]resourceData, len(part))
 		for j := range part {
-			d := part[j].Data
-			if len(d) == 0 {
-				d = json.RawMessage("{}")
-			}
-			data[j] = resourceData{ID: part[j].ID, Data: d}
+			data[j] = resourceData{ID: part[j].ID, Data: orEmptyObject(part[j].Data)}
 		}
 		if _, err := db.NewInsert().Model(&data).Exec(ctx); err != nil {
 			return err
@@ -34,12 +30,18 @@ func insertResources(ctx context.Context, db bun.IDB, rows []Resource) error {
 	return nil
 }
 
+// orEmptyObject is b, or {} when b is empty: what a resource's tags and
+// data columns hold when a cloud sent nothing.
+func orEmptyObject(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("{}")
+	}
+	return b
+}
+
 // saveData replaces the data row of one resource.
 func saveData(ctx context.Context, db bun.IDB, id string, data json.RawMessage) error {
-	if len(data) == 0 {
-		data = json.RawMessage("{}")
-	}
-	_, err := db.NewInsert().Model(&resourceData{ID: id, Data: data}).
+	_, err := db.NewInsert().Model(&resourceData{ID: id, Data: orEmptyObject(data)}).
 		On("CONFLICT (id) DO UPDATE").Set("data = EXCLUDED.data").Exec(ctx)
 	return err
 }
@@ -75,10 +77,8 @@ func (s *Service) LoadData(ctx context.Context, rows []Resource) error {
 // let SQLite write a batch without a statement journal.
 func insertSynced(ctx context.Context, tx bun.Tx, rows []Resource) (int, error) {
 	for i := range rows {
-		if len(rows[i].Tags) == 0 {
-			// NOT NULL: SQLite's OR IGNORE would drop the row, not fail.
-			rows[i].Tags = json.RawMessage("{}")
-		}
+		// NOT NULL: SQLite's OR IGNORE would drop a row without tags, not fail.
+		rows[i].Tags = orEmptyObject(rows[i].Tags)
 	}
 	if tx.Dialect().Name() == dialect.PG {
 		return insertSyncedPG(ctx, tx, rows) // bulk_pg.go
@@ -118,11 +118,7 @@ func insertSynced(ctx context.Context, tx bun.Tx, rows []Resource) (int, error) 
 	}
 	data := make([]resourceData, len(keep))
 	for i := range keep {
-		d := keep[i].Data
-		if len(d) == 0 {
-			d = json.RawMessage("{}")
-		}
-		data[i] = resourceData{ID: keep[i].ID, Data: d}
+		data[i] = resourceData{ID: keep[i].ID, Data: orEmptyObject(keep[i].Data)}
 	}
 	if _, err := insertIgnore(ctx, tx, tx.NewInsert().Model(&data).Returning("NULL")); err != nil {
 		return 0, err
