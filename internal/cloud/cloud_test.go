@@ -56,7 +56,7 @@ func TestErrorKindsAndDomainCodes(t *testing.T) {
 		{cloud.ErrNotSupported, errs.NotSupported}, {cloud.ErrNotFound, errs.NotFound},
 		{cloud.ErrInvalidCredential, errs.Unauthorized}, {cloud.ErrForbidden, errs.Forbidden},
 		{cloud.ErrThrottled, errs.Throttled}, {cloud.ErrQuotaExceeded, errs.Quota},
-		{cloud.ErrInsufficientBalance, errs.Quota}, {cloud.ErrInvalidParameter, errs.Invalid},
+		{cloud.ErrInsufficientBalance, errs.Quota}, {cloud.ErrShortage, errs.Quota}, {cloud.ErrInvalidParameter, errs.Invalid},
 		{cloud.ErrConflict, errs.Conflict}, {cloud.ErrUnavailable, errs.Unavailable}, {cloud.ErrProvider, errs.Unavailable},
 	}
 	for _, c := range cases {
@@ -269,5 +269,57 @@ func TestSecurityGroupRuleKey(t *testing.T) {
 	b := cloud.SecurityGroupRule{Direction: cloud.Ingress, Protocol: "tcp", PortRange: "22/22", CIDR: "0.0.0.0/0", Action: "Accept"}
 	if a.Key() != b.Key() {
 		t.Errorf("keys differ: %q vs %q", a.Key(), b.Key())
+	}
+}
+
+func TestRetryableShortAndParts(t *testing.T) {
+	ce := func(kind error) error {
+		return fmt.Errorf("create batch: %w", &cloud.Error{Kind: kind, Provider: "Aliyun", Op: "ecs.RunInstances",
+			Code: "Some.Code", Message: "line one\n  line two", RequestID: "rid-9"})
+	}
+	cases := []struct {
+		name             string
+		err              error
+		retryable, short bool
+	}{
+		{"throttled", ce(cloud.ErrThrottled), true, false},
+		{"unavailable", ce(cloud.ErrUnavailable), true, false},
+		{"provider", ce(cloud.ErrProvider), false, false},
+		{"quota", ce(cloud.ErrQuotaExceeded), false, true},
+		{"balance", ce(cloud.ErrInsufficientBalance), false, true},
+		{"shortage", ce(cloud.ErrShortage), false, true},
+		{"invalid", ce(cloud.ErrInvalidParameter), false, false},
+		{"not found", ce(cloud.ErrNotFound), false, false},
+		{"conflict", ce(cloud.ErrConflict), false, false},
+		{"credential", ce(cloud.ErrInvalidCredential), false, false},
+		{"no kind", errors.New("read tcp: connection reset by peer"), false, false},
+		{"cancelled", fmt.Errorf("wait: %w", context.Canceled), false, false},
+		{"deadline", context.DeadlineExceeded, false, false},
+		{"domain invalid", errs.E(errs.Invalid, "bad"), false, false},
+		{"domain unavailable", errs.E(errs.Unavailable, "down"), true, false},
+		{"nil", nil, false, false},
+	}
+	for _, c := range cases {
+		if got := cloud.Retryable(c.err); got != c.retryable {
+			t.Errorf("%s: Retryable = %v, want %v", c.name, got, c.retryable)
+		}
+		if got := cloud.Short(c.err); got != c.short {
+			t.Errorf("%s: Short = %v, want %v", c.name, got, c.short)
+		}
+	}
+	code, msg, rid := cloud.Parts(ce(cloud.ErrQuotaExceeded))
+	if code != "Some.Code" || msg != "line one line two" || rid != "rid-9" {
+		t.Errorf("Parts = %q, %q, %q", code, msg, rid)
+	}
+	code, msg, _ = cloud.Parts(&cloud.Error{Kind: cloud.ErrShortage, Err: errors.New("no\taddresses")})
+	if code != "resource shortage" || msg != "no addresses" {
+		t.Errorf("Parts without a code = %q, %q", code, msg)
+	}
+	d := cloud.AsDomain(ce(cloud.ErrShortage))
+	if d.Code != errs.Quota || !errors.Is(d, cloud.ErrShortage) {
+		t.Errorf("AsDomain = %v (%s), want a quota error that keeps its cause", d, d.Code)
+	}
+	if d := cloud.AsDomain(errors.New("boom")); d.Code != errs.Internal {
+		t.Errorf("AsDomain(plain) = %s, want internal", d.Code)
 	}
 }

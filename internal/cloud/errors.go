@@ -26,6 +26,11 @@ var (
 	ErrQuotaExceeded = errors.New("quota exceeded")
 	// ErrInsufficientBalance: the account is in arrears or has too little balance.
 	ErrInsufficientBalance = errors.New("insufficient balance")
+	// ErrShortage: the cloud has too little of something to sell right now —
+	// stock of an instance type in a zone, free addresses in a subnet or
+	// pool, host capacity. Unlike a quota it is not the account's limit; a
+	// smaller request, or the same one later, may succeed.
+	ErrShortage = errors.New("resource shortage")
 	// ErrInvalidParameter: the cloud rejected a parameter of the request.
 	ErrInvalidParameter = errors.New("invalid parameter")
 	// ErrConflict: the object is in a state that forbids the call (busy, in use).
@@ -40,7 +45,7 @@ var (
 // kinds lists the sentinel errors in the order Kind tests them.
 var kinds = []error{
 	ErrNotSupported, ErrNotFound, ErrInvalidCredential, ErrForbidden, ErrThrottled,
-	ErrQuotaExceeded, ErrInsufficientBalance, ErrInvalidParameter, ErrConflict,
+	ErrQuotaExceeded, ErrInsufficientBalance, ErrShortage, ErrInvalidParameter, ErrConflict,
 	ErrUnavailable, ErrProvider,
 }
 
@@ -56,7 +61,42 @@ type Error struct {
 	RequestID  string        // the cloud's request id, for support tickets
 	HTTPStatus int           // the HTTP status, when there was a response
 	RetryAfter time.Duration // for ErrThrottled: how long the cloud asked us to wait
-	Err        error         // the underlying cause, if any
+	// Param names the request parameter the cloud refused (one of the Param
+	// constants), when the driver can tell; callers map it to their own
+	// field names instead of reading the cloud's codes.
+	Param string
+	Err   error // the underlying cause, if any
+}
+
+// The request parameters a driver may name in Error.Param. They are the
+// SPI's, not any cloud's: a caller maps them to the field of its own
+// request that carried the value.
+const (
+	ParamInstanceType  = "instance_type"
+	ParamImage         = "image"
+	ParamSubnet        = "subnet"
+	ParamSecurityGroup = "security_group"
+	ParamVPC           = "vpc"
+	ParamZone          = "zone"
+	ParamRegion        = "region"
+	ParamSystemDisk    = "system_disk"
+	ParamDataDisk      = "data_disk"
+	ParamPassword      = "password"
+	ParamChargeType    = "charge_type"
+	ParamPeriod        = "period"
+	ParamBandwidth     = "bandwidth"
+	ParamName          = "name"
+	ParamTags          = "tags"
+	ParamCIDR          = "cidr"
+)
+
+// Param returns the request parameter the cloud refused, or "".
+func Param(err error) string {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce.Param
+	}
+	return ""
 }
 
 // Error formats the kind, code, message and request id.
@@ -145,7 +185,7 @@ func DomainCode(kind error) errs.Code {
 		return errs.Forbidden
 	case ErrThrottled:
 		return errs.Throttled
-	case ErrQuotaExceeded, ErrInsufficientBalance:
+	case ErrQuotaExceeded, ErrInsufficientBalance, ErrShortage:
 		return errs.Quota
 	case ErrInvalidParameter:
 		return errs.Invalid
@@ -176,6 +216,60 @@ func Kind(err error) error {
 	}
 	return nil
 }
+
+// Short reports refusals that mean "not that many": a quota, the balance or
+// the cloud's stock or addresses ran out. A caller creating in bulk may ask
+// again for fewer.
+func Short(err error) bool {
+	switch Kind(err) {
+	case ErrQuotaExceeded, ErrInsufficientBalance, ErrShortage:
+		return true
+	}
+	return false
+}
+
+// Parts returns the cloud's code, message (on one line) and request id of
+// err; for an error that is not a cloud error, only its message. When the
+// cloud gave no code, the kind's name stands for it.
+func Parts(err error) (code, message, requestID string) {
+	if err == nil {
+		return "", "", ""
+	}
+	var ce *Error
+	if errors.As(err, &ce) {
+		code, message, requestID = ce.Code, ce.Message, ce.RequestID
+		if message == "" && ce.Err != nil {
+			message = ce.Err.Error()
+		}
+		if code == "" && ce.Kind != nil {
+			code = ce.Kind.Error()
+		}
+		return code, oneLine(message), requestID
+	}
+	return "", oneLine(err.Error()), ""
+}
+
+// AsDomain returns err as the domain error every face renders, keeping err
+// as its cause: a cloud error becomes its Domain(), a domain error is
+// returned as it is, anything else is an internal error.
+func AsDomain(err error) *errs.Error {
+	if err == nil {
+		return nil
+	}
+	var de *errs.Error
+	var ce *Error
+	switch {
+	case errors.As(err, &ce):
+		d := ce.Domain()
+		d.Err = err
+		return d
+	case errors.As(err, &de):
+		return de
+	}
+	return errs.As(err)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // RetryAfter returns the throttle hint carried by err, or 0.
 func RetryAfter(err error) time.Duration {

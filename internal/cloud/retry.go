@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/skyfold/skyfold/internal/errs"
 )
 
 // RetryPolicy says how WithRetry retries and paces calls.
@@ -76,13 +78,26 @@ func (p RetryPolicy) Backoff(n int, hint time.Duration) time.Duration {
 	return d
 }
 
-// Retryable reports whether err is worth retrying: throttling and transient
-// failures are; context cancellation and every other kind are not.
+// Retryable is the one verdict on whether a failed call may succeed when
+// sent again unchanged: the cloud throttled it or failed transiently (a 5xx,
+// a reset connection). Refusals the caller must act on — credential,
+// permission, parameter, quota, balance, shortage, conflict, not found, not
+// supported, an unclassified provider error — are permanent, and so is a
+// cancelled or expired context. An error that is no cloud error counts as
+// transient only when it is a domain error saying so (unavailable or
+// throttled).
 func Retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	return errors.Is(err, ErrThrottled) || errors.Is(err, ErrUnavailable)
+	switch Kind(err) {
+	case ErrThrottled, ErrUnavailable:
+		return true
+	case nil:
+		c := errs.CodeOf(err)
+		return c == errs.Unavailable || c == errs.Throttled
+	}
+	return false
 }
 
 // callMode says which failures of a call may be retried.

@@ -149,7 +149,7 @@ func (s *Service) dryRun(ctx context.Context, a *inventory.Account, c *Cluster, 
 	nc := c.NetworkOf()
 	sn, err := rc.GetSubnet(ctx, nc.SubnetID)
 	if err != nil {
-		return cloudFieldError(err, "network_config.subnet_id")
+		return fieldError(err, "network_config.subnet_id")
 	}
 	if sn.VPCID != "" && sn.VPCID != nc.VPCID {
 		return errs.Field("network_config.subnet_id", fmt.Sprintf("subnet %s is in VPC %s, not %s", sn.ID, sn.VPCID, nc.VPCID))
@@ -161,42 +161,42 @@ func (s *Service) dryRun(ctx context.Context, a *inventory.Account, c *Cluster, 
 	req.DryRun = true
 	_, err = rc.CreateInstances(ctx, req)
 	switch {
-	case err == nil, errors.Is(err, cloud.ErrQuotaExceeded), errors.Is(err, cloud.ErrInsufficientBalance):
+	case err == nil, cloud.Short(err):
+		// The template is valid; capacity is a matter for each expand.
 		return nil
 	}
-	return cloudFieldError(err, "")
+	return fieldError(err, "")
 }
 
-// codeFields maps words in a cloud error code to the request field at fault.
-var codeFields = []struct{ word, field string }{
-	{"password", "password"}, {"instancetype", "instance_type"}, {"image", "image"}, {"vswitch", "network_config.subnet_id"},
-	{"subnet", "network_config.subnet_id"}, {"securitygroup", "network_config.security_group"}, {"vpc", "network_config.vpc"},
-	{"zone", "zone_id"}, {"region", "region_id"}, {"systemdisk", "disks.system_disk"}, {"datadisk", "disks.data_disk"},
-	{"period", "charge_config.period"}, {"chargetype", "charge_config.charge_type"}, {"bandwidth", "network_config.internet_max_bandwidth"},
-	{"hostname", "name"}, {"instancename", "name"}, {"tag", "tags"}, {"cidr", "cidr_block"}, {"vpcname", "vpc_name"},
+// paramFields maps the SPI parameter a cloud refused to the BridgX field
+// that carried it.
+var paramFields = map[string]string{
+	cloud.ParamPassword: "password", cloud.ParamInstanceType: "instance_type", cloud.ParamImage: "image",
+	cloud.ParamSubnet: "network_config.subnet_id", cloud.ParamSecurityGroup: "network_config.security_group",
+	cloud.ParamVPC: "network_config.vpc", cloud.ParamZone: "zone_id", cloud.ParamRegion: "region_id",
+	cloud.ParamSystemDisk: "disks.system_disk", cloud.ParamDataDisk: "disks.data_disk",
+	cloud.ParamPeriod: "charge_config.period", cloud.ParamChargeType: "charge_config.charge_type",
+	cloud.ParamBandwidth: "network_config.internet_max_bandwidth", cloud.ParamName: "name",
+	cloud.ParamTags: "tags", cloud.ParamCIDR: "cidr_block",
 }
 
-// cloudFieldError turns the cloud's refusal of a parameter into a 400 that
-// names the request field (guessed from the cloud's error code when field
-// is "") and quotes the cloud's code and message.
-func cloudFieldError(err error, field string) error {
-	var ce *cloud.Error
-	if !errors.As(err, &ce) || !(errors.Is(err, cloud.ErrInvalidParameter) || errors.Is(err, cloud.ErrNotFound)) {
+// fieldError turns the cloud's refusal of a parameter (or of an object it
+// names, which does not exist) into a 400 naming the request field — field,
+// or the one the driver says the cloud refused when field is "" — and
+// quoting the cloud's code and message. Other errors pass unchanged.
+func fieldError(err error, field string) error {
+	if !errors.Is(err, cloud.ErrInvalidParameter) && !errors.Is(err, cloud.ErrNotFound) {
 		return err
 	}
 	if field == "" {
-		lc := strings.ToLower(ce.Code + " " + ce.Message)
-		field = "body"
-		for _, cf := range codeFields {
-			if strings.Contains(lc, cf.word) {
-				field = cf.field
-				break
-			}
+		if field = paramFields[cloud.Param(err)]; field == "" {
+			field = "body"
 		}
 	}
-	msg := strings.TrimSpace(strings.TrimPrefix(ce.Code+": "+ce.Message, ": "))
-	if ce.RequestID != "" {
-		msg += " (request id " + ce.RequestID + ")"
+	code, msg, rid := cloud.Parts(err)
+	msg = strings.TrimPrefix(code+": "+msg, ": ")
+	if rid != "" {
+		msg += " (request id " + rid + ")"
 	}
 	return &errs.Error{Code: errs.Invalid, Message: field + ": the cloud refused it: " + msg,
 		Fields: []errs.FieldError{{Field: field, Reason: "the cloud refused it: " + msg}}, Err: err}

@@ -267,26 +267,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// transient reports failures a batch is sent again for.
-func transient(err error) bool {
-	k := cloud.Kind(err)
-	return k == nil || k == cloud.ErrThrottled || k == cloud.ErrUnavailable
-}
-
 // fillSuffix marks the client token of a batch that met a shortage (quota,
 // balance, stock, addresses) and now asks for whatever fits.
 const fillSuffix = "-f"
-
-// shortage reports refusals that mean "not that many": the batch then asks
-// again for whatever fits.
-func shortage(err error) bool {
-	if errors.Is(err, cloud.ErrQuotaExceeded) || errors.Is(err, cloud.ErrInsufficientBalance) {
-		return true
-	}
-	code, _, _ := cloudParts(err)
-	lc := strings.ToLower(code)
-	return strings.Contains(lc, "ipnotenough") || strings.Contains(lc, "nostock") || strings.Contains(lc, "resourcenotavailable")
-}
 
 // sendBatch sends one create batch and records its outcome. A batch asks
 // for all its instances or none (Amount = MinAmount); when the cloud
@@ -315,8 +298,8 @@ func (j *job) sendBatch(ctx context.Context, b *Batch, pw string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		code, msg, rid := cloudParts(err)
-		if !fill && shortage(err) {
+		code, msg, rid := cloud.Parts(err)
+		if !fill && cloud.Short(err) {
 			b.ErrorCode, b.ErrorMessage, b.RequestID = code, msg, rid
 			b.ClientToken += fillSuffix
 			if _, err := j.s.db.NewUpdate().Model(b).Column("client_token", "error_code", "error_message", "request_id").WherePK().Exec(ctx); err != nil {
@@ -326,7 +309,7 @@ func (j *job) sendBatch(ctx context.Context, b *Batch, pw string) error {
 			return j.sendBatch(ctx, b, pw)
 		}
 		b.ErrorCode, b.ErrorMessage, b.RequestID = code, msg, rid
-		if transient(err) && b.Attempts < maxBatchAttempts {
+		if cloud.Retryable(err) && b.Attempts < maxBatchAttempts {
 			_, uerr := j.s.db.NewUpdate().Model(b).Column("error_code", "error_message", "request_id").WherePK().Exec(ctx)
 			j.r.Warn(ctx, "batch %d (%d instances) failed transiently, will send it again with the same token: %s", b.Seq, b.Amount, oneLine(err))
 			return uerr
@@ -384,22 +367,6 @@ func (j *job) recordInstances(ctx context.Context, db bun.IDB, ids []string, seq
 	}
 	_, err := db.NewInsert().Model(&rows).On("CONFLICT (cloudaccount_id, instance_id) DO NOTHING").Exec(ctx)
 	return err
-}
-
-// cloudParts extracts the cloud's code, message and request id of an error.
-func cloudParts(err error) (code, msg, requestID string) {
-	var ce *cloud.Error
-	if errors.As(err, &ce) {
-		code, msg, requestID = ce.Code, ce.Message, ce.RequestID
-		if msg == "" && ce.Err != nil {
-			msg = ce.Err.Error()
-		}
-		if code == "" && ce.Kind != nil {
-			code = ce.Kind.Error()
-		}
-		return code, oneLine(msg), requestID
-	}
-	return "", oneLine(err.Error()), ""
 }
 
 func oneLine(v any) string {

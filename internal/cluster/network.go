@@ -183,7 +183,7 @@ func (s *Service) CreateVPC(ctx context.Context, o Owner, in VPCInput) (string, 
 	}
 	v, err := rc.CreateVPC(ctx, cloud.VPCSpec{Name: in.Name, CIDR: cidr.String(), ClientToken: idgen.Hex()})
 	if err != nil {
-		return "", cloudFieldError(err, "")
+		return "", fieldError(err, "")
 	}
 	s.rememberVPC(v.ID, a.ID, in.RegionID)
 	s.record(ctx, a, in.RegionID, inventory.KindVPC)
@@ -434,7 +434,7 @@ func (s *Service) createSubnet(ctx context.Context, rc cloud.RegionClient, in Su
 	}
 	sn, err := rc.CreateSubnet(ctx, cloud.SubnetSpec{VPCID: in.VPCID, ZoneID: in.ZoneID, CIDR: p.String(), Name: in.Name, ClientToken: idgen.Hex()})
 	if err != nil {
-		return cloud.Subnet{}, cloudFieldError(err, "")
+		return cloud.Subnet{}, fieldError(err, "")
 	}
 	return sn, nil
 }
@@ -577,14 +577,14 @@ func (s *Service) createSecurityGroup(ctx context.Context, rc cloud.RegionClient
 		if errors.Is(err, cloud.ErrNotFound) {
 			return "", errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", vpcID, rc.RegionID()))
 		}
-		return "", cloudFieldError(err, "")
+		return "", fieldError(err, "")
 	}
 	if len(rules) > 0 {
 		if err := rc.AuthorizeRules(ctx, sg.ID, rules); err != nil {
 			if derr := rc.DeleteSecurityGroup(context.WithoutCancel(ctx), sg.ID); derr != nil {
 				s.cfg.Logger.Warn("cluster: roll back security group", "id", sg.ID, "err", derr)
 			}
-			e := errs.As(cloudFieldError(err, "rules"))
+			e := errs.As(fieldError(err, "rules"))
 			return "", &errs.Error{Code: e.Code, Message: errs.PublicMessage(e) + " (security group " + sg.ID + " was deleted again)", Fields: e.Fields, Err: err}
 		}
 	}
@@ -750,12 +750,12 @@ func (s *Service) CreateNetworkConfig(ctx context.Context, o Owner, in NetworkCo
 			s.cfg.Logger.Warn("cluster: network config rollback incomplete", "left", failed)
 			note = " (rolling back failed for " + strings.Join(failed, ", ") + ": delete them by hand)"
 		}
-		e := errs.As(cloudFieldError(cause, ""))
+		e := errs.As(fieldError(cause, ""))
 		return &errs.Error{Code: e.Code, Message: errs.PublicMessage(e) + note, Fields: e.Fields, RetryAfter: e.RetryAfter, Err: cause}
 	}
 	v, err := rc.CreateVPC(ctx, cloud.VPCSpec{Name: in.VPCName, CIDR: vpcCIDR.String(), ClientToken: idgen.Hex()})
 	if err != nil {
-		return nil, cloudFieldError(err, "")
+		return nil, fieldError(err, "")
 	}
 	res.VPCID = v.ID
 	s.rememberVPC(v.ID, a.ID, in.RegionID)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/task"
 )
@@ -175,7 +176,7 @@ func (j *job) deleteBatch(ctx context.Context, seq int, ids []string) error {
 			return ctx.Err()
 		}
 		b.Status = BatchFailed
-		b.ErrorCode, b.ErrorMessage, b.RequestID = cloudParts(err)
+		b.ErrorCode, b.ErrorMessage, b.RequestID = cloud.Parts(err)
 		j.r.Warn(ctx, "delete batch %d (%d instances) failed: %s", seq, len(ids), oneLine(err))
 		msg := "delete failed: " + strings.TrimPrefix(b.ErrorCode+": "+b.ErrorMessage, ": ")
 		if _, err := j.s.db.NewUpdate().Model((*Instance)(nil)).Set("error = ?", msg).Set("updated_at = ?", done).

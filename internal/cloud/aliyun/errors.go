@@ -66,6 +66,11 @@ func classify(code string, status int) error {
 	case strings.HasPrefix(lc, "quotaexceed") || strings.Contains(lc, "quotaexceeded") || strings.Contains(lc, ".quotaexceed") ||
 		strings.HasSuffix(lc, ".quotafull") || strings.Contains(lc, "quota.exceed") || strings.HasPrefix(lc, "limitexceeded"):
 		return cloud.ErrQuotaExceeded
+	case strings.Contains(lc, "ipnotenough") || strings.Contains(lc, "nostock") || strings.Contains(lc, "resourcenotavailable") ||
+		strings.Contains(lc, "notonsale") || strings.Contains(lc, "insufficientcapacity"):
+		// Before the "invalid…" family: InvalidVSwitchId.IpNotEnough is a
+		// shortage of addresses, not a bad parameter.
+		return cloud.ErrShortage
 	case strings.HasPrefix(lc, "forbidden") || strings.HasPrefix(lc, "nopermission") || lc == "notauthorized" ||
 		strings.HasPrefix(lc, "accessdenied") || strings.HasSuffix(lc, ".forbidden") || strings.HasSuffix(lc, ".nopermission"):
 		return cloud.ErrForbidden
@@ -104,6 +109,29 @@ func classify(code string, status int) error {
 	default:
 		return cloud.ErrProvider
 	}
+}
+
+// paramWords maps words of an Aliyun error code or message (lower case, in
+// the order tested: the more specific first) to the SPI parameter at fault.
+var paramWords = []struct{ word, param string }{
+	{"password", cloud.ParamPassword}, {"instancetype", cloud.ParamInstanceType}, {"image", cloud.ParamImage},
+	{"vswitch", cloud.ParamSubnet}, {"subnet", cloud.ParamSubnet}, {"securitygroup", cloud.ParamSecurityGroup},
+	{"vpc", cloud.ParamVPC}, {"zone", cloud.ParamZone}, {"region", cloud.ParamRegion},
+	{"systemdisk", cloud.ParamSystemDisk}, {"datadisk", cloud.ParamDataDisk}, {"period", cloud.ParamPeriod},
+	{"chargetype", cloud.ParamChargeType}, {"bandwidth", cloud.ParamBandwidth}, {"hostname", cloud.ParamName},
+	{"instancename", cloud.ParamName}, {"tag", cloud.ParamTags}, {"cidr", cloud.ParamCIDR},
+}
+
+// paramOf names the parameter an InvalidX or X.NotFound refusal is about
+// ("InvalidVSwitchId.NotFound" → subnet), or "" when it names none.
+func paramOf(code, message string) string {
+	lc := strings.ToLower(code + " " + message)
+	for _, pw := range paramWords {
+		if strings.Contains(lc, pw.word) {
+			return pw.param
+		}
+	}
+	return ""
 }
 
 // sdkError is what the darabonba error types (ClientError, ServerError,
@@ -186,6 +214,9 @@ func wrapErr(ctx context.Context, op string, err error, ex *exchange) error {
 		return errDryRunPassed
 	}
 	e.Kind = kind
+	if kind == cloud.ErrInvalidParameter || kind == cloud.ErrNotFound {
+		e.Param = paramOf(e.Code, e.Message)
+	}
 	if e.Code == "" && e.Message == "" {
 		// Not an Aliyun error body: say what arrived instead.
 		e.Message = describeBadResponse(err, e.HTTPStatus, head)

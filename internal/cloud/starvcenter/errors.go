@@ -46,8 +46,10 @@ func classify(result, info string) error {
 		return cloud.ErrUnavailable
 	case has("无权", "权限"):
 		return cloud.ErrForbidden
-	case has("可用IP不足", "没有可用", "已达上限", "没有可分配"):
+	case has("已达上限"):
 		return cloud.ErrQuotaExceeded
+	case has("可用IP不足", "没有可用", "没有可分配"):
+		return cloud.ErrShortage
 	case has("参数", "缺少", "格式", "必须为", "超出范围", "无效"):
 		return cloud.ErrInvalidParameter
 	case has("当前状态", "不能删除", "已绑定", "未绑定", "执行中", "已存在", "已被使用", "已被映射", "已接入", "未接入",
