@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -87,7 +88,7 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 		}
 		w.Header().Set(RequestIDHeader, rid)
 		log := s.opts.Logger.With("request_id", rid)
-		r = r.WithContext(logging.With(r.Context(), log))
+		r = r.WithContext(envelope.WithRequestID(logging.With(r.Context(), log), rid))
 		rec := &statusRecorder{ResponseWriter: w}
 		h, pattern := mux.Handler(r)
 		route := pattern
@@ -142,6 +143,11 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(rec, r.Body, s.opts.BodyLimit)
+		if e := s.checkInput(r); e != nil {
+			// The operation refuses it once authentication, rate limits
+			// and the audit have seen the call (see Register).
+			r = r.WithContext(context.WithValue(r.Context(), inputProblemKey{}, e))
+		}
 		// The mux, not h, serves: it sets the path values handlers read.
 		mux.ServeHTTP(rec, r)
 	})

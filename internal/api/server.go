@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,6 +65,12 @@ func init() {
 		e := fromHuma(status, msg, es...)
 		out := envelope.New(face, e)
 		out.Endpoint = endpoint
+		if ctx != nil {
+			out.RequestID = envelope.RequestID(ctx.Context())
+			if e.Code == errs.Internal {
+				envelope.LogInternal(ctx.Context(), e)
+			}
+		}
 		return out
 	}
 	huma.NewError = func(status int, msg string, es ...error) huma.StatusError {
@@ -204,5 +211,28 @@ func Register[I, O any](s *Server, op huma.Operation, h func(context.Context, *I
 	if op.OperationID == "" {
 		op.OperationID = huma.GenerateOperationID(op.Method, op.Path, nil)
 	}
-	huma.Register(s.API, op, h)
+	huma.Register(s.API, op, func(ctx context.Context, in *I) (*O, error) {
+		if e := inputProblem(ctx); e != nil {
+			return nil, e
+		}
+		out, err := h(ctx, in)
+		var de *errs.Error
+		if err != nil && errors.As(err, &de) && de.RetryAfter > 0 {
+			err = retryAfter{err, de.RetryAfter}
+		}
+		return out, err
+	})
+}
+
+// retryAfter carries a domain error's Retry-After to huma, which sets the
+// headers of an error before it renders it.
+type retryAfter struct {
+	error
+	after time.Duration
+}
+
+func (r retryAfter) Unwrap() error { return r.error }
+
+func (r retryAfter) GetHeaders() http.Header {
+	return http.Header{"Retry-After": {strconv.Itoa(int((r.after + time.Second - 1) / time.Second))}}
 }

@@ -127,7 +127,30 @@ func TestEnvelopes(t *testing.T) {
 			}
 		}},
 		{"panic is 500 without details", "POST", "/v3/echo", `{"name":"boom"}`, 500, func(t *testing.T, m map[string]any) {
-			if m["error"].(map[string]any)["message"] != "internal error" {
+			if msg, _ := m["error"].(map[string]any)["message"].(string); !strings.HasPrefix(msg, "internal error (request id ") {
+				t.Fatalf("%v", m)
+			}
+		}},
+		{"NUL in a field", "POST", "/api/v2/echo", `{"name":"a\u0000b"}`, 400, func(t *testing.T, m map[string]any) {
+			e := m["error"].(map[string]any)
+			f := e["fields"].([]any)[0].(map[string]any)
+			if f["field"] != "name" || !strings.Contains(f["reason"].(string), "NUL") {
+				t.Fatalf("%v", m)
+			}
+		}},
+		{"control character", "POST", "/api/v1/echo", `{"name":"\u001b[31m"}`, 400, func(t *testing.T, m map[string]any) {
+			f := m["fields"].([]any)[0].(map[string]any)
+			if f["field"] != "name" || !strings.Contains(f["reason"].(string), "U+001B") {
+				t.Fatalf("%v", m)
+			}
+		}},
+		{"NUL in the query", "POST", "/v3/echo?x=a%00b", `{"name":"abc"}`, 400, func(t *testing.T, m map[string]any) {
+			if !strings.Contains(m["error"].(map[string]any)["message"].(string), "x: contains a NUL") {
+				t.Fatalf("%v", m)
+			}
+		}},
+		{"newline and tab are text", "POST", "/api/v1/echo", `{"name":"a\nb\tc"}`, 200, func(t *testing.T, m map[string]any) {
+			if m["name"] != "a\nb\tc" {
 				t.Fatalf("%v", m)
 			}
 		}},
@@ -148,6 +171,42 @@ func TestEnvelopes(t *testing.T) {
 			}
 			c.check(t, m)
 		})
+	}
+}
+
+// TestContentType checks that a body that is not JSON is refused with 415
+// in the face's envelope, never 500.
+func TestContentType(t *testing.T) {
+	srv := newServer(t)
+	for _, c := range []struct {
+		path, ct string
+		status   int
+		check    func(m map[string]any) bool
+	}{
+		{"/api/v2/echo", "text/plain", 415, func(m map[string]any) bool {
+			return m["error"].(map[string]any)["class"] == "UnsupportedMediaTypeError"
+		}},
+		{"/api/v1/echo", "application/x-www-form-urlencoded", 415, func(m map[string]any) bool { return m["msg"] == "unsupported_media_type" }},
+		{"/v1/echo", "application/xml", 415, func(m map[string]any) bool { return m["faultcode"] == "Client" }},
+		{"/v3/echo", "application/json; charset=utf-8", 200, func(m map[string]any) bool { return m["name"] == "abc" }},
+		{"/v3/echo", "application/merge-patch+json", 200, func(m map[string]any) bool { return m["name"] == "abc" }},
+		{"/v3/echo", "", 200, func(m map[string]any) bool { return m["name"] == "abc" }},
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+c.path, strings.NewReader(`{"name":"abc"}`))
+		req.Header.Del("Content-Type")
+		if c.ct != "" {
+			req.Header.Set("Content-Type", c.ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || !c.check(m) {
+			t.Errorf("%s with %q: %d %v, want %d", c.path, c.ct, resp.StatusCode, m, c.status)
+		}
 	}
 }
 

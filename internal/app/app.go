@@ -139,8 +139,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 // registers an operation), and registers the Keystone face.
 func (a *App) setupIdentity(ctx context.Context) error {
 	cfg := a.Cfg
+	issue, err := identity.ParseRateLimit(cfg.TokenIssueLimit)
+	if err != nil {
+		return fmt.Errorf("token_issue_limit: %w", err)
+	}
 	a.Identity = identity.New(a.Store.DB, a.Box, identity.Config{
-		TokenTTL: cfg.TokenTTL, LockoutFailures: cfg.LockoutFailures, LockoutDuration: cfg.LockoutDuration, Logger: a.Log,
+		TokenTTL: cfg.TokenTTL, LockoutFailures: cfg.LockoutFailures, LockoutDuration: cfg.LockoutDuration,
+		LockoutExemptAdmin: cfg.LockoutExemptAdmin, TokenIssueLimit: issue, Logger: a.Log,
 	})
 	// A generated admin password goes to the console once, never to the log.
 	res, err := a.Identity.Bootstrap(ctx, identity.BootstrapOptions{

@@ -25,31 +25,33 @@ import (
 // the environment variable is SKYFOLD_ + the key upper-cased, and the flag is
 // the key with underscores turned into dashes.
 type Config struct {
-	Listen            string        `yaml:"listen" help:"address the HTTP server listens on"`
-	DataDir           string        `yaml:"data_dir" help:"directory for the SQLite database, the master key file and other state"`
-	DB                string        `yaml:"db" help:"database: sqlite:///path/file.db or postgres://user:pass@host:port/db (default: SQLite file in the data dir)"`
-	MasterKey         string        `yaml:"master_key" secret:"true" help:"base64 AES-256 key encrypting secrets at rest (default: key file in the data dir)"`
-	MasterKeyFile     string        `yaml:"master_key_file" help:"path of the master key file (default: DATA_DIR/master.key)"`
-	LogLevel          string        `yaml:"log_level" help:"debug, info, warn or error"`
-	LogFormat         string        `yaml:"log_format" help:"json or text"`
-	BodyLimit         int64         `yaml:"body_limit" help:"maximum request body in bytes"`
-	ReadTimeout       time.Duration `yaml:"read_timeout" help:"HTTP read timeout"`
-	WriteTimeout      time.Duration `yaml:"write_timeout" help:"HTTP write timeout"`
-	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout" help:"time allowed to drain requests and jobs on SIGTERM"`
-	Workers           int           `yaml:"workers" help:"concurrent task workers in this process"`
-	TaskLease         time.Duration `yaml:"task_lease" help:"how long a task stays owned by a process without a heartbeat before another process resumes it"`
-	WorkerID          string        `yaml:"worker_id" help:"name of this process in task records (default: hostname-pid)"`
-	Demo              bool          `yaml:"demo" help:"start the built-in cloud simulators on loopback ports and connect demo accounts to them"`
-	RatingPeriod      time.Duration `yaml:"rating_period" help:"length of a rated period (CloudKitty's period)"`
-	RatingWaitPeriods int           `yaml:"rating_wait_periods" help:"whole periods to wait before rating a period (CloudKitty's wait_periods)"`
-	RatingInterval    time.Duration `yaml:"rating_interval" help:"how often the rating processor runs"`
-	RatingCurrency    string        `yaml:"rating_currency" help:"billing currency of rated costs"`
-	RatingMetrics     string        `yaml:"rating_metrics" help:"metrics.yml replacing the built-in rated metrics (default: DATA_DIR/metrics.yml when it exists)"`
-	TokenTTL          time.Duration `yaml:"token_ttl" help:"lifetime of an identity token"`
-	LockoutFailures   int           `yaml:"lockout_failures" help:"consecutive failed password logins that lock a user out (0: never)"`
-	LockoutDuration   time.Duration `yaml:"lockout_duration" help:"how long a lockout lasts"`
-	RateLimit         string        `yaml:"rate_limit" help:"API requests allowed per token (per client IP without a token), e.g. 100/1m; off disables"`
-	RateLimitGroups   string        `yaml:"rate_limit_groups" help:"per-face overrides of rate_limit, e.g. keystone=300/1m,cloudkitty=off (faces: keystone, cloudpods, bridgx, cloudlens, cloudkitty, plain)"`
+	Listen             string        `yaml:"listen" help:"address the HTTP server listens on"`
+	DataDir            string        `yaml:"data_dir" help:"directory for the SQLite database, the master key file and other state"`
+	DB                 string        `yaml:"db" help:"database: sqlite:///path/file.db or postgres://user:pass@host:port/db (default: SQLite file in the data dir)"`
+	MasterKey          string        `yaml:"master_key" secret:"true" help:"base64 AES-256 key encrypting secrets at rest (default: key file in the data dir)"`
+	MasterKeyFile      string        `yaml:"master_key_file" help:"path of the master key file (default: DATA_DIR/master.key)"`
+	LogLevel           string        `yaml:"log_level" help:"debug, info, warn or error"`
+	LogFormat          string        `yaml:"log_format" help:"json or text"`
+	BodyLimit          int64         `yaml:"body_limit" help:"maximum request body in bytes"`
+	ReadTimeout        time.Duration `yaml:"read_timeout" help:"HTTP read timeout"`
+	WriteTimeout       time.Duration `yaml:"write_timeout" help:"HTTP write timeout"`
+	ShutdownTimeout    time.Duration `yaml:"shutdown_timeout" help:"time allowed to drain requests and jobs on SIGTERM"`
+	Workers            int           `yaml:"workers" help:"concurrent task workers in this process"`
+	TaskLease          time.Duration `yaml:"task_lease" help:"how long a task stays owned by a process without a heartbeat before another process resumes it"`
+	WorkerID           string        `yaml:"worker_id" help:"name of this process in task records (default: hostname-pid)"`
+	Demo               bool          `yaml:"demo" help:"start the built-in cloud simulators on loopback ports and connect demo accounts to them"`
+	RatingPeriod       time.Duration `yaml:"rating_period" help:"length of a rated period (CloudKitty's period)"`
+	RatingWaitPeriods  int           `yaml:"rating_wait_periods" help:"whole periods to wait before rating a period (CloudKitty's wait_periods)"`
+	RatingInterval     time.Duration `yaml:"rating_interval" help:"how often the rating processor runs"`
+	RatingCurrency     string        `yaml:"rating_currency" help:"billing currency of rated costs"`
+	RatingMetrics      string        `yaml:"rating_metrics" help:"metrics.yml replacing the built-in rated metrics (default: DATA_DIR/metrics.yml when it exists)"`
+	TokenTTL           time.Duration `yaml:"token_ttl" help:"lifetime of an identity token"`
+	LockoutFailures    int           `yaml:"lockout_failures" help:"consecutive failed password logins that lock a user out (0: never)"`
+	LockoutDuration    time.Duration `yaml:"lockout_duration" help:"how long the first lockout of a user from one address lasts; each further one in a row lasts twice as long (at most 24h)"`
+	LockoutExemptAdmin bool          `yaml:"lockout_exempt_admin" help:"never lock out the bootstrap admin (admin in domain Default); rate limits still apply"`
+	RateLimit          string        `yaml:"rate_limit" help:"API requests allowed per user (per client IP without a token), e.g. 100/1m; off disables"`
+	TokenIssueLimit    string        `yaml:"token_issue_limit" help:"tokens one user may be issued, e.g. 30/1m; off disables"`
+	RateLimitGroups    string        `yaml:"rate_limit_groups" help:"per-face overrides of rate_limit, e.g. keystone=300/1m,cloudkitty=off (faces: keystone, cloudpods, bridgx, cloudlens, cloudkitty, plain)"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -73,6 +75,7 @@ func Default() Config {
 		LockoutFailures:   5,
 		LockoutDuration:   15 * time.Minute,
 		RateLimit:         "100/1m",
+		TokenIssueLimit:   "30/1m",
 	}
 }
 
@@ -278,6 +281,9 @@ func (c Config) Validate() error {
 	}
 	if err := checkRateLimit(c.RateLimit); err != nil {
 		return fmt.Errorf("rate_limit: %w", err)
+	}
+	if err := checkRateLimit(c.TokenIssueLimit); err != nil {
+		return fmt.Errorf("token_issue_limit: %w", err)
 	}
 	for _, part := range strings.Split(c.RateLimitGroups, ",") {
 		if part = strings.TrimSpace(part); part == "" {

@@ -26,6 +26,7 @@ const (
 	NotSupported     Code = "not_supported"      // the operation is not implemented by this provider or face
 	TooLarge         Code = "too_large"          // the request body is over the limit
 	MethodNotAllowed Code = "method_not_allowed" // the route exists but not with this method
+	UnsupportedMedia Code = "unsupported_media"  // the body is not in a format the operation reads (JSON)
 	Internal         Code = "internal"           // a bug or an unexpected failure; details are logged, not returned
 )
 

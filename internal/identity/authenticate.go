@@ -155,6 +155,14 @@ func (s *Service) Authenticate(ctx context.Context, req AuthRequest) (*Token, st
 	if err != nil || !ud.Enabled {
 		return nil, "", errAuth
 	}
+	// Per user, not per token or address: logging in again must not be a
+	// way around the request rate limit, which counts per user.
+	if ok, wait := s.issued.Allow("tokens", user.ID, s.cfg.TokenIssueLimit); !ok {
+		e := errs.E(errs.Throttled, "Too many tokens requested for this user: the limit is %s; retry in %ds.",
+			s.cfg.TokenIssueLimit, int((wait+time.Second-1)/time.Second))
+		e.RetryAfter = wait
+		return nil, "", e
+	}
 	// The token carries its issue time to the microsecond (revocation events
 	// compare against it) and its expiry to the second (JWT's exp).
 	now := s.now().Truncate(time.Microsecond)
@@ -318,7 +326,11 @@ func (s *Service) checkPassword(ctx context.Context, pa *PasswordAuth) (*User, e
 		return nil, errAuth
 	}
 	now := s.now()
-	if u.Locked(now) {
+	locked, err := s.lockedOut(ctx, u, now)
+	if err != nil {
+		return nil, err
+	}
+	if locked {
 		s.hash.burn(ctx)
 		return nil, errAuth
 	}
@@ -347,43 +359,10 @@ func (s *Service) checkPassword(ctx context.Context, pa *PasswordAuth) (*User, e
 	if _, err := q.Exec(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.loginSucceeded(ctx, u); err != nil {
+		return nil, err
+	}
 	return u, nil
-}
-
-// recordFailure counts a failed password and locks the user out once the
-// count reaches LockoutFailures.
-func (s *Service) recordFailure(ctx context.Context, u *User) error {
-	if s.cfg.LockoutFailures <= 0 {
-		return nil
-	}
-	var n int
-	err := s.db.NewUpdate().Model((*User)(nil)).Set("failed_logins = failed_logins + 1").
-		Where("id = ?", u.ID).Returning("failed_logins").Scan(ctx, &n)
-	if err != nil {
-		return err
-	}
-	if n >= s.cfg.LockoutFailures {
-		until := s.now().Add(s.cfg.LockoutDuration).UnixMilli()
-		if _, err := s.db.NewUpdate().Model((*User)(nil)).Set("failed_logins = 0").Set("locked_until = ?", until).
-			Where("id = ?", u.ID).Exec(ctx); err != nil {
-			return err
-		}
-		s.cfg.Logger.Warn("identity: user locked out after failed logins", "user_id", u.ID, "failures", n,
-			"until", time.UnixMilli(until).UTC().Format(time.RFC3339))
-	}
-	return nil
-}
-
-// Unlock clears a user's lockout.
-func (s *Service) Unlock(ctx context.Context, userID string) error {
-	res, err := s.db.NewUpdate().Model((*User)(nil)).Set("failed_logins = 0").Set("locked_until = 0").Where("id = ?", userID).Exec(ctx)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errs.E(errs.NotFound, "Could not find user: %s.", userID)
-	}
-	return nil
 }
 
 // RevokeToken revokes one token (and the tokens rescoped from it).

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -541,7 +542,9 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User
 		if !*p.Enabled && u.Enabled {
 			revokeTokens = true
 		}
-		if *p.Enabled && !u.Enabled {
+		if *p.Enabled {
+			// Setting enabled (again) is the API's unlock: it clears every
+			// lockout of the user.
 			u.FailedLogins, u.LockedUntil = 0, 0
 			cols = append(cols, "failed_logins", "locked_until")
 		}
@@ -567,6 +570,17 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User
 	u.UpdatedAt = now
 	if _, err := s.db.NewUpdate().Model(u).WherePK().Column(cols...).Exec(ctx); err != nil {
 		return nil, conflict(err, "user", u.Name)
+	}
+	if slices.Contains(cols, "locked_until") {
+		locked, err := s.clearLockouts(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if locked {
+			if err := s.auditLock(ctx, u, "unlock", sourceOf(ctx), ""); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if revokeTokens {
 		if err := s.revokeUser(ctx, id); err != nil {

@@ -30,8 +30,15 @@ type Config struct {
 	// LockoutFailures is the number of consecutive failed password logins
 	// that locks a user out; 0 disables lockout.
 	LockoutFailures int
-	// LockoutDuration is how long a lockout lasts.
+	// LockoutDuration is how long the first lockout of a (user, address)
+	// pair lasts; each further one in a row lasts twice as long.
 	LockoutDuration time.Duration
+	// LockoutExemptAdmin exempts the bootstrap admin (admin in domain
+	// Default) from lockout; rate limits still apply.
+	LockoutExemptAdmin bool
+	// TokenIssueLimit bounds the tokens one user may get (each password,
+	// token or application-credential authentication); zero is off.
+	TokenIssueLimit RateLimit
 	// RefreshInterval bounds how long a revocation or a policy change made by
 	// another process takes to be seen here (default 2 s).
 	RefreshInterval time.Duration
@@ -82,6 +89,8 @@ type Service struct {
 	lastPoll time.Time
 
 	domainProjects sync.Map // domain id → *projectList: cached project ids of a domain
+
+	issued *Limiter // tokens issued per user (TokenIssueLimit), in this process
 }
 
 type projectList struct {
@@ -93,7 +102,7 @@ type projectList struct {
 // to keep revocations and policies fresh.
 func New(db *bun.DB, box *secret.Box, cfg Config) *Service {
 	cfg.defaults()
-	s := &Service{db: db, box: box, cfg: cfg, hash: newHasher(cfg.KDF), revs: newRevocationCache()}
+	s := &Service{db: db, box: box, cfg: cfg, hash: newHasher(cfg.KDF), revs: newRevocationCache(), issued: NewLimiter(cfg.Now)}
 	s.signer = newSigner()
 	s.policies.Store(newPolicySet(nil))
 	return s

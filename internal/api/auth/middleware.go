@@ -148,9 +148,11 @@ func (m *middleware) handle(ctx huma.Context, next func(huma.Context)) {
 	public := d != nil && d.mode == modePublic
 
 	if m.limited {
+		// Per user, so that more tokens buy no more requests; per address
+		// for callers without a token.
 		key := "ip:" + req.ClientIP
 		if tok != nil {
-			key = "tok:" + tok.ID
+			key = "user:" + tok.UserID
 		}
 		if ok, wait := m.opts.Limiter.Allow(face.String(), key, m.limits[face]); !ok {
 			e := errs.E(errs.Throttled, "Too many requests: the limit is %s; retry in %ds.", m.limits[face], int((wait+time.Second-1)/time.Second))
@@ -160,6 +162,7 @@ func (m *middleware) handle(ctx huma.Context, next func(huma.Context)) {
 		}
 	}
 
+	ctx = huma.WithContext(ctx, identity.WithSource(ctx.Context(), req.ClientIP))
 	ctx = huma.WithValue(ctx, requestKey, req)
 	var caller *Caller
 	var denied error

@@ -6,6 +6,7 @@
 package envelope
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/logging"
 )
 
 // Face is one API dialect.
@@ -83,6 +85,8 @@ func Status(code errs.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case errs.MethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case errs.UnsupportedMedia:
+		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
 }
@@ -111,6 +115,8 @@ func CodeForStatus(status int) errs.Code {
 		return errs.TooLarge
 	case http.StatusMethodNotAllowed:
 		return errs.MethodNotAllowed
+	case http.StatusUnsupportedMediaType:
+		return errs.UnsupportedMedia
 	}
 	return errs.Internal
 }
@@ -118,10 +124,24 @@ func CodeForStatus(status int) errs.Code {
 // Error is a rendered error: status plus the face's body. It satisfies huma's
 // StatusError so handlers and the framework return it directly.
 type Error struct {
-	Face     Face
-	Status   int
-	Err      *errs.Error
-	Endpoint string // CloudLens names the endpoint in its errors
+	Face      Face
+	Status    int
+	Err       *errs.Error
+	Endpoint  string // CloudLens names the endpoint in its errors
+	RequestID string // named in an internal error's message, to find its log line
+}
+
+type requestIDKey struct{}
+
+// WithRequestID records the request id for the errors rendered under ctx.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is the request id recorded in ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }
 
 // New renders err for a face.
@@ -131,6 +151,15 @@ func New(face Face, err error) *Error {
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
+
+// GetHeaders gives huma the Retry-After of a throttled or unavailable
+// answer, as Write sets it.
+func (e *Error) GetHeaders() http.Header {
+	if e.Err.RetryAfter <= 0 {
+		return nil
+	}
+	return http.Header{"Retry-After": {strconv.Itoa(int((e.Err.RetryAfter + time.Second - 1) / time.Second))}}
+}
 
 // GetStatus implements huma.StatusError.
 func (e *Error) GetStatus() int { return e.Status }
@@ -150,6 +179,9 @@ func (e *Error) MarshalJSON() ([]byte, error) { return json.Marshal(e.Body()) }
 // Body is the envelope value for the face.
 func (e *Error) Body() any {
 	msg := errs.PublicMessage(e.Err)
+	if e.Err.Code == errs.Internal && e.RequestID != "" {
+		msg += " (request id " + e.RequestID + ")"
+	}
 	fields := e.Err.Fields
 	switch e.Face {
 	case Keystone:
@@ -212,6 +244,8 @@ func cloudpodsClass(c errs.Code) string {
 		return "PayloadTooLargeError"
 	case errs.MethodNotAllowed:
 		return "MethodNotAllowedError"
+	case errs.UnsupportedMedia:
+		return "UnsupportedMediaTypeError"
 	}
 	return "InternalServerError"
 }
@@ -240,13 +274,15 @@ func bridgxMsg(c errs.Code) string {
 		return "request_too_large"
 	case errs.MethodNotAllowed:
 		return "method_not_allowed"
+	case errs.UnsupportedMedia:
+		return "unsupported_media_type"
 	}
 	return "internal_error"
 }
 
 func cloudlensType(e *errs.Error) string {
 	switch e.Code {
-	case errs.Invalid:
+	case errs.Invalid, errs.UnsupportedMedia:
 		for _, f := range e.Fields {
 			if strings.Contains(f.Reason, "required") {
 				return "KeyError"
@@ -269,12 +305,31 @@ func cloudlensType(e *errs.Error) string {
 
 // Write sends err to w in the face of the request path.
 func Write(w http.ResponseWriter, r *http.Request, err error) {
-	WriteFace(w, ForPath(r.URL.Path), err)
+	e := New(ForPath(r.URL.Path), err)
+	e.RequestID = RequestID(r.Context())
+	if e.Err.Code == errs.Internal {
+		LogInternal(r.Context(), e.Err)
+	}
+	write(w, e)
+}
+
+// LogInternal logs an internal error's whole chain under the request's
+// logger (which carries the request id): the caller sees only "internal
+// error" and that id.
+func LogInternal(ctx context.Context, e *errs.Error) {
+	cause := e.Error()
+	if e.Err != nil {
+		cause = e.Err.Error()
+	}
+	logging.From(ctx).ErrorContext(ctx, "internal error", "op", e.Op, "error", cause)
 }
 
 // WriteFace sends err to w in a given face.
 func WriteFace(w http.ResponseWriter, face Face, err error) {
-	e := New(face, err)
+	write(w, New(face, err))
+}
+
+func write(w http.ResponseWriter, e *Error) {
 	if e.Err.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.Err.RetryAfter+time.Second-1)/time.Second)))
 	}
