@@ -12,7 +12,6 @@ package inventory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -112,7 +111,7 @@ func (s *Service) fetchPrivate(ctx context.Context, drv cloud.Provider, rc cloud
 		for _, vm := range vms {
 			bs, err := x.Backups(ctx, vm)
 			if err != nil {
-				if isNotFound(err) {
+				if cloud.AsDomain(err).Code == errs.NotFound {
 					continue // deleted meanwhile, or a row still being created
 				}
 				return nil, fmt.Errorf("backups of %s: %w", vm, err)
@@ -210,7 +209,7 @@ func (s *Service) Quota(ctx context.Context, sc Scope, accountID string) (*Accou
 func (s *Service) quotaOf(ctx context.Context, a *Account, x cloud.Quotas) (*AccountQuota, error) {
 	q, err := x.Quota(ctx)
 	if err != nil {
-		return nil, cloudError(err)
+		return nil, cloud.AsDomain(err)
 	}
 	used, err := s.usage(ctx, a.ID)
 	if err != nil {
@@ -340,7 +339,7 @@ func (s *Service) ServerConsole(ctx context.Context, sc Scope, id string) (*Reso
 	}
 	v, err := x.Console(ctx, r.ExternalID)
 	if err != nil {
-		return nil, nil, cloudError(err)
+		return nil, nil, cloud.AsDomain(err)
 	}
 	return r, &ConsoleInfo{Protocol: v.Protocol, URL: v.URL, Host: v.Host, Port: v.Port}, nil
 }
@@ -359,26 +358,7 @@ func (s *Service) regionClient(ctx context.Context, a *Account, cloudregionID st
 	rc, err := drv.Region(reg.RegionID)
 	if err != nil {
 		drv.Close()
-		return nil, nil, cloudError(err)
+		return nil, nil, cloud.AsDomain(err)
 	}
 	return drv, rc, nil
-}
-
-// cloudError turns a driver error into the domain error every face
-// renders, keeping the driver error as the cause.
-func cloudError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var de *errs.Error
-	if errors.As(err, &de) {
-		return err
-	}
-	var ce *cloud.Error
-	if errors.As(err, &ce) {
-		d := ce.Domain()
-		d.Err = err
-		return d
-	}
-	return err
 }

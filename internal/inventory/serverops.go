@@ -376,17 +376,20 @@ func withCloudProgress(ctx context.Context, r *task.Run, provider string) contex
 	})
 }
 
-// opError makes a driver error a domain error; refusals that a retry
-// cannot change end the task at once.
+// opError makes a driver error the domain error the task records. A
+// refusal ends the task at once; a failure (throttled, transient or
+// unclassified) is left to the task's own retries, minutes apart, which
+// may see through what WithRetry's quick ones could not; an error that is
+// no cloud's or domain's verdict is returned as it is.
 func opError(err error) error {
 	if err == nil {
 		return nil
 	}
-	d := errs.As(cloudError(err))
-	switch d.Code {
-	case errs.Invalid, errs.NotFound, errs.Conflict, errs.NotSupported, errs.Quota, errs.Forbidden, errs.Unauthorized:
+	d := cloud.AsDomain(err)
+	switch {
+	case cloud.Refused(err):
 		return task.Permanent(d)
-	case errs.Internal:
+	case d.Code == errs.Internal:
 		return err
 	}
 	return d
