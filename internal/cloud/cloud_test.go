@@ -323,3 +323,46 @@ func TestRetryableShortAndParts(t *testing.T) {
 		t.Errorf("AsDomain(plain) = %s, want internal", d.Code)
 	}
 }
+
+func TestRefusedAndDescribe(t *testing.T) {
+	ce := func(kind error) error {
+		return fmt.Errorf("op: %w", &cloud.Error{Kind: kind, Provider: "Aliyun", Op: "ecs.StartInstance",
+			Code: "Some.Code", Message: "line one\n  line two", RequestID: "rid-9"})
+	}
+	cases := []struct {
+		name    string
+		err     error
+		refused bool
+	}{
+		{"throttled", ce(cloud.ErrThrottled), false},
+		{"unavailable", ce(cloud.ErrUnavailable), false},
+		{"provider", ce(cloud.ErrProvider), false},
+		{"quota", ce(cloud.ErrQuotaExceeded), true},
+		{"shortage", ce(cloud.ErrShortage), true},
+		{"invalid", ce(cloud.ErrInvalidParameter), true},
+		{"not found", ce(cloud.ErrNotFound), true},
+		{"conflict", ce(cloud.ErrConflict), true},
+		{"not supported", ce(cloud.ErrNotSupported), true},
+		{"credential", ce(cloud.ErrInvalidCredential), true},
+		{"forbidden", ce(cloud.ErrForbidden), true},
+		{"task wait cut short", &cloud.Error{Kind: cloud.ErrUnavailable, Err: context.DeadlineExceeded}, false},
+		{"no kind", errors.New("connection reset"), false},
+		{"cancelled", context.Canceled, false},
+		{"domain invalid", errs.E(errs.Invalid, "bad"), true},
+		{"domain conflict", errs.E(errs.Conflict, "busy"), true},
+		{"domain unavailable", errs.E(errs.Unavailable, "down"), false},
+		{"nil", nil, false},
+	}
+	for _, c := range cases {
+		if got := cloud.Refused(c.err); got != c.refused {
+			t.Errorf("%s: Refused = %v, want %v", c.name, got, c.refused)
+		}
+	}
+	if got, want := cloud.Describe(ce(cloud.ErrInvalidCredential)),
+		"aliyun ecs.StartInstance: invalid credential: Some.Code: line one line two (request id rid-9)"; got != want {
+		t.Errorf("Describe = %q, want %q (the cloud error alone, on one line)", got, want)
+	}
+	if got := cloud.Describe(errors.New("dial tcp:\n refused")); got != "dial tcp: refused" {
+		t.Errorf("Describe(plain) = %q", got)
+	}
+}

@@ -269,6 +269,41 @@ func AsDomain(err error) *errs.Error {
 	return errs.As(err)
 }
 
+// Refused reports whether the cloud refused the call for a reason the
+// caller must act on — credential, permission, parameter, quota, balance,
+// shortage, conflict, not found, not supported — so that sending it again,
+// now or later, gives the same answer. Throttling, transient and
+// unclassified failures, and a cancelled or expired context, are not
+// refusals. An error that is no cloud error is a refusal when it is a
+// domain error with the code of one.
+func Refused(err error) bool {
+	switch Kind(err) {
+	case nil:
+		switch errs.CodeOf(err) {
+		case errs.Invalid, errs.NotFound, errs.Conflict, errs.NotSupported, errs.Quota, errs.Forbidden, errs.Unauthorized:
+			return true
+		}
+		return false
+	case ErrThrottled, ErrUnavailable, ErrProvider:
+		return false
+	}
+	return true
+}
+
+// Describe returns the cloud error err carries on one line — provider,
+// operation, kind, code, message and request id — or, when it carries
+// none, err's own text on one line. It names no credential.
+func Describe(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ce *Error
+	if errors.As(err, &ce) {
+		return oneLine(ce.Error())
+	}
+	return oneLine(err.Error())
+}
+
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // RetryAfter returns the throttle hint carried by err, or 0.

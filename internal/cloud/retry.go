@@ -112,7 +112,13 @@ const (
 // retrier holds the policy and the per-account limiter.
 type retrier struct {
 	policy  RetryPolicy
-	limiter *rate.Limiter // nil: no pacing
+	limiter pacer // nil: no pacing
+}
+
+// pacer is what call waits on before each attempt (a *rate.Limiter; tests
+// count the waits).
+type pacer interface {
+	Wait(ctx context.Context) error
 }
 
 // call runs fn under the policy.

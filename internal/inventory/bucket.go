@@ -3,7 +3,6 @@ package inventory
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 
@@ -171,7 +170,7 @@ func (s *Service) bucketDefinitions() []task.Definition {
 				return err
 			}
 			defer drv.Close()
-			if err := rc.DeleteBucket(ctx, res.Name); err != nil && !isNotFound(err) {
+			if err := rc.DeleteBucket(ctx, res.Name); err != nil && cloud.AsDomain(err).Code != errs.NotFound {
 				return err
 			}
 			now := s.now()
@@ -183,7 +182,3 @@ func (s *Service) bucketDefinitions() []task.Definition {
 }
 
 func isConflict(err error) bool { return errs.CodeOf(err) == errs.Conflict }
-
-func isNotFound(err error) bool {
-	return errs.CodeOf(err) == errs.NotFound || errors.Is(err, cloud.ErrNotFound)
-}

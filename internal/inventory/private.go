@@ -3,21 +3,21 @@ package inventory
 // Private clouds. A private cloud (StarVCenter) shows more than the provider
 // SPI describes: the physical hosts and storage pools under the tenant's
 // VMs, whole-VM backups, the tenant's quota and the VM console. Drivers
-// offer these through their own extension interface; this file is the one
-// place of the inventory that knows about such extensions. The sync engine
-// asks privateKinds which extra kinds a provider has and fetchAny to list
-// them; toResource asks privateResource to map their objects.
+// offer these as the cloud package's optional capabilities (cloud.Hosts,
+// cloud.Backups, cloud.Quotas, cloud.Console, ...), found with cloud.As so
+// that the calls keep the account's retry and pacing; this file is the one
+// place of the inventory that syncs and reads them. The sync engine asks
+// syncKinds which extra kinds a provider has and streamAny to list them;
+// toResource asks privateResource to map their objects.
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/uptrace/bun"
 
 	"github.com/skyfold/skyfold/internal/cloud"
-	"github.com/skyfold/skyfold/internal/cloud/starvcenter"
 	"github.com/skyfold/skyfold/internal/errs"
 )
 
@@ -27,17 +27,18 @@ import (
 // restored differently; a StarVCenter VM snapshot is a KindSnapshot.
 const KindBackup Kind = "backup"
 
-// extensionKinds are the kinds synced only for providers with extensions,
-// after every SPI kind (backups need the servers synced first).
+// extensionKinds are the kinds synced only for private clouds, after every
+// SPI kind (backups need the servers synced first).
 var extensionKinds = []Kind{KindHost, KindStorage, KindBackup}
 
 // isPrivateKind reports whether k is synced only for private clouds.
 func isPrivateKind(k Kind) bool { return slices.Contains(extensionKinds, k) }
 
 // syncKinds lists the kinds a provider's sync covers, in order: SyncOrder,
-// then the extension kinds when the provider has extensions.
+// then the extension kinds for a private cloud — a provider that shows its
+// platform's hosts.
 func syncKinds(drv cloud.Provider) []Kind {
-	if _, ok := starvcenter.ExtensionsOf(drv); ok {
+	if _, ok := cloud.As[cloud.Hosts](drv); ok {
 		return append(slices.Clone(SyncOrder), extensionKinds...)
 	}
 	return SyncOrder
@@ -48,27 +49,46 @@ func allKinds() []Kind { return append(slices.Clone(SyncOrder), extensionKinds..
 
 // streamAny lists every object of a kind in a region and hands the rows to
 // fn: SPI kinds page by page through the region client, extension kinds at
-// once through the provider's extensions.
+// once through the region's (or else the provider's) capabilities.
 func (s *Service) streamAny(ctx context.Context, drv cloud.Provider, rc cloud.RegionClient, a *Account, regionID string, k Kind, conv func(any) Resource, fn pageFunc) error {
 	if !isPrivateKind(k) {
 		return streamKind(ctx, rc, k, conv, fn)
 	}
-	out, err := s.fetchPrivate(ctx, drv, a, regionID, k)
+	out, err := s.fetchPrivate(ctx, drv, rc, a, regionID, k)
 	if err != nil {
 		return err
 	}
 	return fn(len(out), convertAll(out, conv))
 }
 
-// fetchPrivate lists an extension kind through the provider's extensions.
-func (s *Service) fetchPrivate(ctx context.Context, drv cloud.Provider, a *Account, regionID string, k Kind) ([]any, error) {
-	x, ok := starvcenter.ExtensionsOf(drv)
-	if !ok {
-		return nil, cloud.NotSupported(drv.Name(), string(k))
+// capabilityOf finds capability T on a region client, or else on its
+// provider (platform-wide capabilities of a private cloud).
+func capabilityOf[T any](drv cloud.Provider, rc cloud.RegionClient) (T, bool) {
+	if c, ok := cloud.As[T](rc); ok {
+		return c, true
 	}
+	return cloud.As[T](drv)
+}
+
+// fetchPrivate lists an extension kind through the cloud's capabilities.
+func (s *Service) fetchPrivate(ctx context.Context, drv cloud.Provider, rc cloud.RegionClient, a *Account, regionID string, k Kind) ([]any, error) {
 	var out []any
 	switch k {
-	case KindHost:
+	case KindHost, KindStorage:
+		x, ok := capabilityOf[cloud.Hosts](drv, rc)
+		if !ok {
+			return nil, cloud.NotSupported(drv.Name(), string(k))
+		}
+		if k == KindStorage {
+			ss, err := x.Storages(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, st := range ss {
+				out = append(out, st)
+			}
+			return out, nil
+		}
 		hs, err := x.Hosts(ctx)
 		if err != nil {
 			return nil, err
@@ -76,15 +96,11 @@ func (s *Service) fetchPrivate(ctx context.Context, drv cloud.Provider, a *Accou
 		for _, h := range hs {
 			out = append(out, h)
 		}
-	case KindStorage:
-		ss, err := x.Storages(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, st := range ss {
-			out = append(out, st)
-		}
 	case KindBackup:
+		x, ok := capabilityOf[cloud.Backups](drv, rc)
+		if !ok {
+			return nil, cloud.NotSupported(drv.Name(), string(k))
+		}
 		// Backups are listed per VM; the VMs are the ones just synced.
 		var vms []string
 		if err := s.db.NewSelect().Model((*Resource)(nil)).Column("external_id").
@@ -95,7 +111,7 @@ func (s *Service) fetchPrivate(ctx context.Context, drv cloud.Provider, a *Accou
 		for _, vm := range vms {
 			bs, err := x.Backups(ctx, vm)
 			if err != nil {
-				if isNotFound(err) {
+				if cloud.AsDomain(err).Code == errs.NotFound {
 					continue // deleted meanwhile, or a row still being created
 				}
 				return nil, fmt.Errorf("backups of %s: %w", vm, err)
@@ -108,10 +124,10 @@ func (s *Service) fetchPrivate(ctx context.Context, drv cloud.Provider, a *Accou
 	return out, nil
 }
 
-// backupObject marks a VM copy as a backup (the driver uses one type for
+// backupObject marks a VM copy as a backup (the SPI uses one type for
 // backups and snapshots).
 type backupObject struct {
-	starvcenter.VMCopy
+	cloud.VMCopy
 }
 
 // privateResource maps an extension object onto r and returns its Meta;
@@ -119,11 +135,11 @@ type backupObject struct {
 func privateResource(o any, a *Account, r *Resource) (m cloud.Meta, ok bool) {
 	gid := func(kind, id string) string { return cloud.GlobalID(a.Provider, a.AccountID, kind, id) }
 	switch v := o.(type) {
-	case starvcenter.Host:
+	case cloud.Host:
 		m = cloud.Meta{ID: v.ID, GlobalID: gid("host", v.ID), Name: v.Name, Status: v.Status,
 			RawStatus: fmt.Sprint(v.State), CreatedAt: v.CreatedAt}
 		r.Kind, r.CPU, r.MemoryMB, r.IPs = KindHost, v.CPUCores, v.MemoryGiB*1024, v.IP
-	case starvcenter.Storage:
+	case cloud.Storage:
 		m = cloud.Meta{ID: v.ID, GlobalID: gid("storage", v.ID), Name: v.Name, Status: cloud.StatusRunning,
 			RawStatus: v.Use, CreatedAt: v.CreatedAt}
 		r.Kind, r.SizeGB, r.InstanceType = KindStorage, int(v.SizeGB), v.Type
@@ -141,19 +157,9 @@ func privateResource(o any, a *Account, r *Resource) (m cloud.Meta, ok bool) {
 	return m, true
 }
 
-// extensions opens an account's driver and returns its private-cloud
-// extensions; a provider without them gives NotSupported naming what.
-func (s *Service) extensions(ctx context.Context, a *Account, what string) (cloud.Provider, starvcenter.Extensions, error) {
-	drv, err := s.Open(ctx, a)
-	if err != nil {
-		return nil, nil, err
-	}
-	x, ok := starvcenter.ExtensionsOf(drv)
-	if !ok {
-		drv.Close()
-		return nil, nil, errs.E(errs.NotSupported, "%s is not supported by %s accounts", what, a.Provider)
-	}
-	return drv, x, nil
+// notSupported is the error for a private-cloud capability a provider lacks.
+func notSupported(what string, a *Account) error {
+	return errs.E(errs.NotSupported, "%s is not supported by %s accounts", what, a.Provider)
 }
 
 // QuotaItem is one resource of a tenant quota. Limit 0 means unlimited;
@@ -187,19 +193,23 @@ func (s *Service) Quota(ctx context.Context, sc Scope, accountID string) (*Accou
 	if err != nil {
 		return nil, err
 	}
-	drv, x, err := s.extensions(ctx, a, "a tenant quota")
+	drv, err := s.Open(ctx, a)
 	if err != nil {
 		return nil, err
 	}
 	defer drv.Close()
+	x, ok := cloud.As[cloud.Quotas](drv)
+	if !ok {
+		return nil, notSupported("a tenant quota", a)
+	}
 	return s.quotaOf(ctx, a, x)
 }
 
-// quotaOf reads an account's tenant quota through its extensions.
-func (s *Service) quotaOf(ctx context.Context, a *Account, x starvcenter.Extensions) (*AccountQuota, error) {
+// quotaOf reads an account's tenant quota.
+func (s *Service) quotaOf(ctx context.Context, a *Account, x cloud.Quotas) (*AccountQuota, error) {
 	q, err := x.Quota(ctx)
 	if err != nil {
-		return nil, cloudError(err)
+		return nil, cloud.AsDomain(err)
 	}
 	used, err := s.usage(ctx, a.ID)
 	if err != nil {
@@ -219,8 +229,8 @@ func (s *Service) quotaOf(ctx context.Context, a *Account, x starvcenter.Extensi
 			item("cpu", "core", q.CPU, q.CPUAvailable, used.cpu),
 			item("memory", "MB", q.MemoryMB, q.MemoryAvailableMB, used.mem),
 			item("storage", "GB", q.StorageGB, q.StorageAvailableGB, used.disk),
-			item("eip", "count", q.OuterIPs, q.OuterIPsAvailable, used.eip),
-			item("network", "count", q.Subnets, q.SubnetsAvailable, used.net),
+			item("eip", "count", q.PublicIPs, q.PublicIPsAvailable, used.eip),
+			item("network", "count", q.Networks, q.NetworksAvailable, used.net),
 		}}, nil
 }
 
@@ -275,7 +285,7 @@ func (s *Service) ProjectQuotas(ctx context.Context, sc Scope, projectID string)
 		if err != nil {
 			continue
 		}
-		x, private := starvcenter.ExtensionsOf(drv)
+		x, private := cloud.As[cloud.Quotas](drv)
 		if !private {
 			drv.Close()
 			continue
@@ -318,33 +328,37 @@ func (s *Service) ServerConsole(ctx context.Context, sc Scope, id string) (*Reso
 	if err != nil {
 		return nil, nil, err
 	}
-	drv, x, err := s.extensions(ctx, a, "the remote console")
+	drv, rc, err := s.regionClient(ctx, a, r.CloudregionID)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer drv.Close()
-	v, err := x.VNCConnection(ctx, r.ExternalID)
-	if err != nil {
-		return nil, nil, cloudError(err)
+	x, ok := cloud.As[cloud.Console](rc)
+	if !ok {
+		return nil, nil, notSupported("the remote console", a)
 	}
-	return r, &ConsoleInfo{Protocol: "vnc", URL: v.ConsoleURL, Host: v.HostIP, Port: v.Port}, nil
+	v, err := x.Console(ctx, r.ExternalID)
+	if err != nil {
+		return nil, nil, cloud.AsDomain(err)
+	}
+	return r, &ConsoleInfo{Protocol: v.Protocol, URL: v.URL, Host: v.Host, Port: v.Port}, nil
 }
 
-// cloudError turns a driver error into the domain error every face
-// renders, keeping the driver error as the cause.
-func cloudError(err error) error {
-	if err == nil {
-		return nil
+// regionClient opens an account's driver and the client of one of its
+// regions (an inventory region id); close drv when done.
+func (s *Service) regionClient(ctx context.Context, a *Account, cloudregionID string) (cloud.Provider, cloud.RegionClient, error) {
+	reg, err := s.Region(ctx, cloudregionID)
+	if err != nil {
+		return nil, nil, err
 	}
-	var de *errs.Error
-	if errors.As(err, &de) {
-		return err
+	drv, err := s.Open(ctx, a)
+	if err != nil {
+		return nil, nil, err
 	}
-	var ce *cloud.Error
-	if errors.As(err, &ce) {
-		d := ce.Domain()
-		d.Err = err
-		return d
+	rc, err := drv.Region(reg.RegionID)
+	if err != nil {
+		drv.Close()
+		return nil, nil, cloud.AsDomain(err)
 	}
-	return err
+	return drv, rc, nil
 }

@@ -7,24 +7,22 @@ package inventory
 // inventory. While the task runs the server row carries the task id in
 // busy_task_id: a second operation is refused and the sync leaves the
 // region's servers alone. Generic operations go through the provider SPI
-// and work on every provider; private-cloud operations go through the
-// driver's extensions and give NotSupported elsewhere. A StarVCenter task's
-// progress is written to the Skyfold task's log as it changes.
+// and work on every provider; private-cloud operations need one of the
+// cloud package's optional capabilities and give NotSupported where the
+// region lacks it. The progress of the cloud's own task is written to the
+// Skyfold task's log as it changes.
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/skyfold/skyfold/internal/cloud"
-	"github.com/skyfold/skyfold/internal/cloud/starvcenter"
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/listing"
@@ -60,24 +58,33 @@ func (op ServerOp) TaskType() string { return "server." + string(op) }
 
 // opInfo says how an operation runs.
 type opInfo struct {
-	generic  bool   // through the SPI (every provider); else the private-cloud extensions
+	// capable is nil for operations of the SPI (every provider); else it
+	// reports whether a region client has the capability the operation
+	// needs.
+	capable  func(rc cloud.RegionClient) bool
 	status   string // the row's status while the task runs ("" keeps it)
 	attempts int    // task attempts; 1 for operations a retry could repeat
 }
 
+// has reports whether a region client has capability T.
+func has[T any](rc cloud.RegionClient) bool {
+	_, ok := cloud.As[T](rc)
+	return ok
+}
+
 var serverOps = map[ServerOp]opInfo{
-	OpStart:           {generic: true, status: "starting", attempts: 3},
-	OpStop:            {generic: true, status: "stopping", attempts: 3},
-	OpRestart:         {generic: true, status: "restarting", attempts: 2},
-	OpDelete:          {generic: true, status: "deleting", attempts: 3},
-	OpChangeConfig:    {generic: true, status: "changing_config", attempts: 2},
-	OpSnapshot:        {generic: true, status: "snapshotting", attempts: 3}, // idempotent: client token = task id
-	OpSnapshotRestore: {status: "restoring", attempts: 1},
-	OpBackup:          {status: "backing_up", attempts: 1},
-	OpBackupRestore:   {status: "restoring", attempts: 1},
-	OpSetPassword:     {attempts: 1},
-	OpDiskAdd:         {status: "adding_disk", attempts: 1},
-	OpDiskExtend:      {status: "extending_disk", attempts: 1},
+	OpStart:           {status: "starting", attempts: 3},
+	OpStop:            {status: "stopping", attempts: 3},
+	OpRestart:         {status: "restarting", attempts: 2},
+	OpDelete:          {status: "deleting", attempts: 3},
+	OpChangeConfig:    {status: "changing_config", attempts: 2},
+	OpSnapshot:        {status: "snapshotting", attempts: 3}, // idempotent: client token = task id
+	OpSnapshotRestore: {capable: has[cloud.VMSnapshots], status: "restoring", attempts: 1},
+	OpBackup:          {capable: has[cloud.Backups], status: "backing_up", attempts: 1},
+	OpBackupRestore:   {capable: has[cloud.Backups], status: "restoring", attempts: 1},
+	OpSetPassword:     {capable: has[cloud.Passwords], attempts: 1},
+	OpDiskAdd:         {capable: has[cloud.DiskOps], status: "adding_disk", attempts: 1},
+	OpDiskExtend:      {capable: has[cloud.DiskOps], status: "extending_disk", attempts: 1},
 }
 
 // ServerOps lists the operations, for faces that register one route each.
@@ -134,10 +141,10 @@ type serverOpParams struct {
 
 // serverOpState passes what the run stage made to the refresh stage.
 type serverOpState struct {
-	Snapshot *cloud.Snapshot     `json:"snapshot,omitempty"`
-	Backup   *starvcenter.VMCopy `json:"backup,omitempty"`
-	Disk     *cloud.Disk         `json:"disk,omitempty"`
-	Created  []string            `json:"created,omitempty"`
+	Snapshot *cloud.Snapshot `json:"snapshot,omitempty"`
+	Backup   *cloud.VMCopy   `json:"backup,omitempty"`
+	Disk     *cloud.Disk     `json:"disk,omitempty"`
+	Created  []string        `json:"created,omitempty"`
 }
 
 // ServerAction checks an operation, marks the server busy and starts the
@@ -161,12 +168,16 @@ func (s *Service) ServerAction(ctx context.Context, sc Scope, id string, op Serv
 	if r.BusyTaskID != "" {
 		return nil, nil, errs.E(errs.Conflict, "server %s is busy in task %s", r.Name, r.BusyTaskID)
 	}
-	if !info.generic {
-		drv, _, err := s.extensions(ctx, a, "server operation "+string(op))
+	if info.capable != nil {
+		drv, rc, err := s.regionClient(ctx, a, r.CloudregionID)
 		if err != nil {
 			return nil, nil, err
 		}
+		capable := info.capable(rc)
 		drv.Close()
+		if !capable {
+			return nil, nil, notSupported("server operation "+string(op), a)
+		}
 	}
 	p, err := s.checkServerOp(ctx, sc, r, op, in)
 	if err != nil {
@@ -354,33 +365,31 @@ func (s *Service) openTarget(ctx context.Context, resourceID string) (*opTarget,
 	return &opTarget{row: row, acc: a, drv: drv, rc: rc}, nil
 }
 
-// progressPercent finds the "(40%)" of a StarVCenter progress line.
-var progressPercent = regexp.MustCompile(`\((\d{1,3})%\)`)
-
 // withCloudProgress passes the cloud's task progress to the task's log and
 // progress (the run stage covers 0–90%).
 func withCloudProgress(ctx context.Context, r *task.Run, provider string) context.Context {
-	return starvcenter.WithProgress(ctx, func(line string) {
-		r.Log(ctx, "%s %s", provider, line)
-		if m := progressPercent.FindStringSubmatch(line); m != nil {
-			if n, err := strconv.Atoi(m[1]); err == nil {
-				r.SetProgress(float64(min(n, 100)) * 0.9)
-			}
+	return cloud.WithProgress(ctx, func(p cloud.Progress) {
+		r.Log(ctx, "%s %s", provider, p.Message)
+		if p.Percent >= 0 {
+			r.SetProgress(float64(min(p.Percent, 100)) * 0.9)
 		}
 	})
 }
 
-// opError makes a driver error a domain error; refusals that a retry
-// cannot change end the task at once.
+// opError makes a driver error the domain error the task records. A
+// refusal ends the task at once; a failure (throttled, transient or
+// unclassified) is left to the task's own retries, minutes apart, which
+// may see through what WithRetry's quick ones could not; an error that is
+// no cloud's or domain's verdict is returned as it is.
 func opError(err error) error {
 	if err == nil {
 		return nil
 	}
-	d := errs.As(cloudError(err))
-	switch d.Code {
-	case errs.Invalid, errs.NotFound, errs.Conflict, errs.NotSupported, errs.Quota, errs.Forbidden, errs.Unauthorized:
+	d := cloud.AsDomain(err)
+	switch {
+	case cloud.Refused(err):
 		return task.Permanent(d)
-	case errs.Internal:
+	case d.Code == errs.Internal:
 		return err
 	}
 	return d
@@ -400,8 +409,7 @@ func (s *Service) serverOpRun(ctx context.Context, r *task.Run) error {
 	ctx = withCloudProgress(ctx, r, tg.acc.Provider)
 	ext := tg.row.ExternalID
 	ids := []string{ext}
-	x, private := starvcenter.ExtensionsOf(tg.drv)
-	if !serverOps[p.Op].generic && !private {
+	if c := serverOps[p.Op].capable; c != nil && !c(tg.rc) {
 		return task.Permanent(errs.E(errs.NotSupported, "server operation %s is not supported by %s accounts", p.Op, tg.acc.Provider))
 	}
 	r.Log(ctx, "%s server %s (%s) on %s", p.Op, tg.row.Name, ext, tg.acc.Name)
@@ -416,7 +424,7 @@ func (s *Service) serverOpRun(ctx context.Context, r *task.Run) error {
 	case OpDelete:
 		err = tg.rc.DeleteInstances(ctx, ids, true)
 	case OpChangeConfig:
-		err = s.changeConfig(ctx, r, tg, x, p)
+		err = s.changeConfig(ctx, r, tg, p)
 	case OpSnapshot:
 		var snap cloud.Snapshot
 		snap, err = tg.rc.CreateSnapshot(ctx, cloud.SnapshotSpec{DiskID: s.systemDisk(ctx, tg.row), Name: p.Name,
@@ -427,9 +435,11 @@ func (s *Service) serverOpRun(ctx context.Context, r *task.Run) error {
 			_ = r.SetResult(map[string]any{"snapshot_external_id": snap.ID, "name": snap.Name})
 		}
 	case OpSnapshotRestore:
+		x, _ := cloud.As[cloud.VMSnapshots](tg.rc)
 		err = x.RestoreSnapshot(ctx, p.SnapshotID)
 	case OpBackup:
-		var b starvcenter.VMCopy
+		x, _ := cloud.As[cloud.Backups](tg.rc)
+		var b cloud.VMCopy
 		b, err = x.CreateBackup(ctx, ext, p.Name, p.Description)
 		if err == nil {
 			st.Backup = &b
@@ -437,14 +447,17 @@ func (s *Service) serverOpRun(ctx context.Context, r *task.Run) error {
 			_ = r.SetResult(map[string]any{"backup_external_id": b.ID, "name": b.Name})
 		}
 	case OpBackupRestore:
+		x, _ := cloud.As[cloud.Backups](tg.rc)
 		err = x.RestoreBackup(ctx, p.BackupID)
 	case OpSetPassword:
 		var pw string
 		if pw, err = s.box.Decrypt(p.SealedPass); err != nil {
 			return task.Permanent(err)
 		}
+		x, _ := cloud.As[cloud.Passwords](tg.rc)
 		err = x.SetAdminPassword(ctx, ext, p.Username, pw)
 	case OpDiskAdd:
+		x, _ := cloud.As[cloud.DiskOps](tg.rc)
 		var d cloud.Disk
 		d, err = x.AddDisk(ctx, ext, p.SizeGB, p.Description)
 		if err == nil {
@@ -453,6 +466,7 @@ func (s *Service) serverOpRun(ctx context.Context, r *task.Run) error {
 			_ = r.SetResult(map[string]any{"disk_external_id": d.ID, "size_gb": d.SizeGiB})
 		}
 	case OpDiskExtend:
+		x, _ := cloud.As[cloud.DiskOps](tg.rc)
 		err = x.ExtendDisk(ctx, p.DiskID, p.SizeGB)
 	}
 	if err != nil {
@@ -464,9 +478,9 @@ func (s *Service) serverOpRun(ctx context.Context, r *task.Run) error {
 }
 
 // changeConfig resizes a server: to a named instance type through the SPI,
-// or to a CPU count and memory size through the extensions (private
+// or to a CPU count and memory size by the cloud's Resizer (private
 // clouds) or the instance type of that shape from the catalog.
-func (s *Service) changeConfig(ctx context.Context, r *task.Run, tg *opTarget, x starvcenter.Extensions, p serverOpParams) error {
+func (s *Service) changeConfig(ctx context.Context, r *task.Run, tg *opTarget, p serverOpParams) error {
 	if p.InstanceType != "" {
 		return tg.rc.ChangeInstanceType(ctx, tg.row.ExternalID, p.InstanceType)
 	}
@@ -477,7 +491,7 @@ func (s *Service) changeConfig(ctx context.Context, r *task.Run, tg *opTarget, x
 	if mem == 0 {
 		mem = tg.row.MemoryMB
 	}
-	if x != nil {
+	if x, ok := cloud.As[cloud.Resizer](tg.rc); ok {
 		if cpu != tg.row.CPU {
 			r.Log(ctx, "vCPUs %d → %d", tg.row.CPU, cpu)
 			if err := x.ResizeCPU(ctx, tg.row.ExternalID, cpu); err != nil {
@@ -539,13 +553,12 @@ func (s *Service) serverOpRefresh(ctx context.Context, r *task.Run) error {
 		return err
 	}
 	defer tg.drv.Close()
-	_, private := starvcenter.ExtensionsOf(tg.drv)
 	if p.Op == OpDelete {
 		if err := s.markGone(ctx, tg.row.ID); err != nil {
 			return err
 		}
-		if private {
-			// A private cloud deletes a VM's disks, snapshots and backups with it.
+		if _, cascade := cloud.As[cloud.DeleteCascade](tg.rc); cascade {
+			// The cloud deleted the VM's disks, snapshots and backups with it.
 			if err := s.markChildrenGone(ctx, tg.row); err != nil {
 				return err
 			}
@@ -855,7 +868,7 @@ func (s *Service) serverCreateRun(ctx context.Context, r *task.Run) error {
 }
 
 // shapeType finds the instance type of a CPU count and memory size: from
-// the catalog, or, on a private cloud (which takes any shape), its name.
+// the catalog, or, on a cloud that takes any shape, the name it gives it.
 func (s *Service) shapeType(ctx context.Context, tg *opTarget, cpu, mem int) (string, error) {
 	types, err := tg.rc.InstanceTypes(ctx)
 	if err != nil && !errors.Is(err, cloud.ErrNotSupported) {
@@ -866,8 +879,8 @@ func (s *Service) shapeType(ctx context.Context, tg *opTarget, cpu, mem int) (st
 			return it.ID, nil
 		}
 	}
-	if _, private := starvcenter.ExtensionsOf(tg.drv); private {
-		return fmt.Sprintf("%dc%dm", cpu, mem), nil
+	if sh, ok := cloud.As[cloud.Shapes](tg.rc); ok {
+		return sh.ShapeType(cpu, mem), nil
 	}
 	return "", task.Permanent(errs.Field("vcpu_count", fmt.Sprintf("no instance type has %d vCPUs and %d MB here: give instance_type", cpu, mem)))
 }
@@ -892,8 +905,8 @@ func (s *Service) serverCreateRefresh(ctx context.Context, r *task.Run) error {
 	if err != nil {
 		return opError(err)
 	}
-	if x, private := starvcenter.ExtensionsOf(tg.drv); private && inst.Name != tg.row.Name {
-		// The driver named the VM after the client token so that a retried
+	if x, ok := cloud.As[cloud.InstanceEditor](tg.rc); ok && inst.Name != tg.row.Name {
+		// A driver may name the VM after the client token so that a retried
 		// create finds it; the create is done, so give it the asked name.
 		if err := x.ModifyInstance(ctx, inst.ID, tg.row.Name, ""); err != nil {
 			r.Warn(ctx, "server keeps the name %s: %v", inst.Name, err)

@@ -199,34 +199,27 @@ func (s *Service) connect(ctx context.Context, provider string, ac cloud.Account
 	return p, acct, nil
 }
 
-// connectError explains why the live test failed, in the caller's terms.
+// connectError explains why the live test failed, in the terms of the
+// caller who gave the credential: a rejected credential is a field error
+// of the secret, and a failure with no cloud's verdict (no answer, a
+// refused connection) says the cloud could not be reached.
 func connectError(err error) error {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
+	if errors.Is(err, context.DeadlineExceeded) {
 		return errs.Wrap(err, errs.Unavailable, "the cloud endpoint did not answer in time")
-	case errors.Is(err, cloud.ErrInvalidCredential):
-		return &errs.Error{Code: errs.Invalid, Message: "the cloud rejected the credential: " + cloudMessage(err),
-			Fields: []errs.FieldError{{Field: "access_key_secret", Reason: "rejected by the cloud: " + cloudMessage(err)}}, Err: err}
-	case errors.Is(err, cloud.ErrNotSupported):
-		return errs.Wrap(err, errs.NotSupported, "%s", cloudMessage(err))
+	}
+	switch cloud.Kind(err) {
+	case cloud.ErrInvalidCredential:
+		msg := cloud.Describe(err)
+		return &errs.Error{Code: errs.Invalid, Message: "the cloud rejected the credential: " + msg,
+			Fields: []errs.FieldError{{Field: "access_key_secret", Reason: "rejected by the cloud: " + msg}}, Err: err}
+	case cloud.ErrNotSupported:
+		return errs.Wrap(err, errs.NotSupported, "%s", cloud.Describe(err))
 	}
 	var ce *cloud.Error
 	if errors.As(err, &ce) {
-		d := ce.Domain()
-		if d.Code == errs.Internal {
-			d.Code = errs.Unavailable
-		}
-		return d
+		return cloud.AsDomain(err)
 	}
 	return errs.Wrap(err, errs.Unavailable, "cannot reach the cloud: %s", oneLine(err.Error()))
-}
-
-func cloudMessage(err error) string {
-	var ce *cloud.Error
-	if errors.As(err, &ce) {
-		return oneLine(ce.Error())
-	}
-	return oneLine(err.Error())
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

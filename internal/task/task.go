@@ -46,30 +46,6 @@ func (s Status) Valid() bool {
 	return false
 }
 
-// StarVCenterCode maps a status onto the task-log result codes of the
-// StarVCenter API (seed 001, appendix 4).
-func (s Status) StarVCenterCode() int {
-	switch s {
-	case Success:
-		return 0
-	case Failed:
-		return 1
-	case Running, Waiting:
-		return 2
-	case Queued:
-		return 3
-	case Lost:
-		return 4
-	case Timeout:
-		return 5
-	case Aborted:
-		return 6
-	case Cancelled:
-		return 7
-	}
-	return 1
-}
-
 // Task is one record.
 type Task struct {
 	bun.BaseModel `bun:"table:tasks"`

@@ -49,8 +49,8 @@
 //
 // Every asynchronous call is followed through the task log
 // (GET BaseURL/tasklog/{startid}) until it ends, polling with backoff, for
-// at most the context's deadline or task_timeout. WithProgress passes each
-// change of a task's state or progress to a callback. A task that ends in
+// at most the context's deadline or task_timeout. Each change of a task's
+// state or progress goes to the callback of cloud.WithProgress. A task that ends in
 // failure gives a typed error whose cause is a *TaskError.
 //
 // Result 1003 is ErrInvalidCredential. Result 1 is classified by its
@@ -64,5 +64,8 @@
 // Extensions holds what StarVCenter offers beyond the SPI (VM resizing,
 // passwords, console, disks, backups, snapshot restore, NICs, security
 // group binding, hosts, storages, quotas, alarms, routers, NAT, load
-// balancers); ExtensionsOf finds it behind a wrapped provider.
+// balancers). The part of it the rest of Skyfold uses is offered as the
+// cloud package's capabilities (cloud.Hosts, cloud.Backups, cloud.Console,
+// ...), found with cloud.As through cloud.WithRetry; Provider.Extensions
+// gives the whole of it on an unwrapped provider only.
 package starvcenter

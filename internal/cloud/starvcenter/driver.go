@@ -268,17 +268,17 @@ func (p *Provider) Extensions() Extensions {
 	return &Region{NotSupportedRegion: cloud.NotSupportedRegion{ProviderName: providerName}, p: p}
 }
 
-// ExtensionsOf returns the StarVCenter extensions behind a provider, looking
-// through wrappers such as cloud.WithRetry; ok is false for other providers.
-func ExtensionsOf(p cloud.Provider) (Extensions, bool) {
-	for p != nil {
-		if x, ok := p.(interface{ Extensions() Extensions }); ok {
-			return x.Extensions(), true
-		}
-		p = cloud.Unwrap(p)
-	}
-	return nil, false
+// Hosts lists the platform's physical hosts: a server is one platform, so
+// they are the account's as well as its one region's.
+func (p *Provider) Hosts(ctx context.Context) ([]Host, error) { return p.Extensions().Hosts(ctx) }
+
+// Storages lists the platform's storage pools.
+func (p *Provider) Storages(ctx context.Context) ([]Storage, error) {
+	return p.Extensions().Storages(ctx)
 }
+
+// Quota reads the tenant's quota.
+func (p *Provider) Quota(ctx context.Context) (Quota, error) { return p.Extensions().Quota(ctx) }
 
 // Region is the one region of a StarVCenter server; it also implements
 // Extensions.
@@ -317,4 +317,6 @@ var (
 	_ cloud.Provider     = (*Provider)(nil)
 	_ cloud.RegionClient = (*Region)(nil)
 	_ Extensions         = (*Region)(nil)
+	_ cloud.Hosts        = (*Provider)(nil)
+	_ cloud.Quotas       = (*Provider)(nil)
 )

@@ -3,17 +3,21 @@ package starvcenter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/skyfold/skyfold/internal/cloud"
 )
 
-// Extensions is what StarVCenter offers beyond the cloud SPI. Get it with
-// ExtensionsOf(provider) (which looks through cloud.WithRetry) or by a type
-// assertion on the Provider or its RegionClient. Every asynchronous
-// operation is followed through the task log to its end, like the SPI
-// calls; WithProgress reports its progress.
+// Extensions is everything StarVCenter offers beyond the cloud SPI: the
+// driver's own API, for its tests and for tools that hold the unwrapped
+// Provider (Provider.Extensions). What the rest of Skyfold uses of it is
+// offered as the cloud package's capabilities (cloud.Hosts, cloud.Backups,
+// cloud.Console, ...), which callers find with cloud.As, so that the calls
+// keep the account's retry and pacing. Every asynchronous operation is
+// followed through the task log to its end, like the SPI calls;
+// cloud.WithProgress reports its progress.
 type Extensions interface {
 	// Task reads one task of the task log; WaitTask follows it to its end.
 	Task(ctx context.Context, startID string) (Task, error)
@@ -133,6 +137,23 @@ type VNCInfo struct {
 	HostIP     string `json:"host_ip"`
 	Port       int    `json:"port"`
 }
+
+// Console reads the VNC console connection.
+func (r *Region) Console(ctx context.Context, vmID string) (cloud.ConsoleAccess, error) {
+	v, err := r.VNCConnection(ctx, vmID)
+	if err != nil {
+		return cloud.ConsoleAccess{}, err
+	}
+	return cloud.ConsoleAccess{Protocol: "vnc", URL: v.ConsoleURL, Host: v.HostIP, Port: v.Port}, nil
+}
+
+// ShapeType names a shape of any vCPU count and memory size: StarVCenter
+// makes VMs of any shape, and parseInstanceType reads the name back.
+func (r *Region) ShapeType(cpus, memoryMiB int) string { return fmt.Sprintf("%dc%dm", cpus, memoryMiB) }
+
+// DeletesVMChildren marks that deleting a VM deletes its disks, snapshots
+// and backups with it.
+func (r *Region) DeletesVMChildren() {}
 
 // operable reads a VM and refuses a locked one, naming its lock.
 func (r *Region) operable(ctx context.Context, op, vmID string) (record, error) {
@@ -379,3 +400,19 @@ func (r *Region) CreateVMSnapshot(ctx context.Context, vmID, name, description s
 func (r *Region) RestoreSnapshot(ctx context.Context, snapshotID string) error {
 	return r.restoreCopy(ctx, "RestoreSnapshot", snapKind, snapshotID)
 }
+
+// Interface guards: the capabilities the rest of Skyfold uses.
+var (
+	_ cloud.Hosts          = (*Region)(nil)
+	_ cloud.Quotas         = (*Region)(nil)
+	_ cloud.Backups        = (*Region)(nil)
+	_ cloud.VMSnapshots    = (*Region)(nil)
+	_ cloud.Console        = (*Region)(nil)
+	_ cloud.Resizer        = (*Region)(nil)
+	_ cloud.Shapes         = (*Region)(nil)
+	_ cloud.Passwords      = (*Region)(nil)
+	_ cloud.InstanceEditor = (*Region)(nil)
+	_ cloud.NICs           = (*Region)(nil)
+	_ cloud.DiskOps        = (*Region)(nil)
+	_ cloud.DeleteCascade  = (*Region)(nil)
+)

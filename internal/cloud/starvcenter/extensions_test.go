@@ -35,11 +35,11 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{w: newWorld(t)}
 	f.p = f.w.open(t)
 	f.r = f.w.region(t, f.p)
-	x, ok := starvcenter.ExtensionsOf(f.p)
+	sp, ok := f.p.(*starvcenter.Provider)
 	if !ok {
-		t.Fatal("ExtensionsOf: not a StarVCenter provider")
+		t.Fatalf("cloud.Open gave a %T, not a StarVCenter provider", f.p)
 	}
-	f.x = x
+	f.x = sp.Extensions()
 	ctx := ctxT(t)
 	var err error
 	if f.vpc, err = f.r.CreateVPC(ctx, cloud.VPCSpec{Name: "net"}); err != nil {
@@ -69,16 +69,50 @@ func (f *fixture) instance(t *testing.T) cloud.Instance {
 func TestExtensionsThroughWithRetry(t *testing.T) {
 	w := newWorld(t)
 	p := cloud.WithRetry(w.open(t), cloud.RetryPolicy{})
-	x, ok := starvcenter.ExtensionsOf(p)
+	ctx := ctxT(t)
+	// The platform-wide capabilities are the provider's too.
+	ph, ok := cloud.As[cloud.Hosts](p)
 	if !ok {
-		t.Fatal("ExtensionsOf does not see through WithRetry")
+		t.Fatal("cloud.As finds no Hosts behind WithRetry's provider")
 	}
-	if hosts, err := x.Hosts(ctxT(t)); err != nil || len(hosts) == 0 {
-		t.Fatalf("Hosts through the unwrapped extensions: %d, %v", len(hosts), err)
+	if hosts, err := ph.Hosts(ctx); err != nil || len(hosts) == 0 {
+		t.Fatalf("Hosts through WithRetry: %d, %v", len(hosts), err)
 	}
-	if _, ok := starvcenter.ExtensionsOf(nil); ok {
-		t.Error("ExtensionsOf(nil) reported extensions")
+	if _, ok := cloud.As[cloud.Quotas](p); !ok {
+		t.Error("cloud.As finds no Quotas behind WithRetry's provider")
 	}
+	rc := w.region(t, p)
+	for name, found := range map[string]bool{
+		"Hosts":          has[cloud.Hosts](rc),
+		"Quotas":         has[cloud.Quotas](rc),
+		"Backups":        has[cloud.Backups](rc),
+		"VMSnapshots":    has[cloud.VMSnapshots](rc),
+		"Console":        has[cloud.Console](rc),
+		"Resizer":        has[cloud.Resizer](rc),
+		"Shapes":         has[cloud.Shapes](rc),
+		"Passwords":      has[cloud.Passwords](rc),
+		"InstanceEditor": has[cloud.InstanceEditor](rc),
+		"NICs":           has[cloud.NICs](rc),
+		"DiskOps":        has[cloud.DiskOps](rc),
+		"DeleteCascade":  has[cloud.DeleteCascade](rc),
+	} {
+		if !found {
+			t.Errorf("cloud.As finds no %s behind WithRetry's region client", name)
+		}
+	}
+	// The driver's own API is not reachable through the wrapper: what it
+	// offers beyond the capabilities would skip the retry and pacing.
+	if _, ok := cloud.As[starvcenter.Extensions](rc); ok {
+		t.Error("the whole Extensions are reachable through WithRetry")
+	}
+	if _, ok := cloud.As[starvcenter.Extensions](p); ok {
+		t.Error("the whole Extensions are reachable through WithRetry's provider")
+	}
+}
+
+func has[T any](v any) bool {
+	_, ok := cloud.As[T](v)
+	return ok
 }
 
 func TestResizeAndChangeType(t *testing.T) {
@@ -86,10 +120,10 @@ func TestResizeAndChangeType(t *testing.T) {
 	ctx := ctxT(t)
 	var mu sync.Mutex
 	var lines []string
-	pctx := starvcenter.WithProgress(ctx, func(l string) {
+	pctx := cloud.WithProgress(ctx, func(p cloud.Progress) {
 		mu.Lock()
 		defer mu.Unlock()
-		lines = append(lines, l)
+		lines = append(lines, p.Message)
 	})
 	if err := f.x.ResizeCPU(pctx, f.vm, 2); err != nil {
 		t.Fatal(err)
@@ -366,7 +400,7 @@ func TestInfrastructure(t *testing.T) {
 		t.Fatal(err)
 	}
 	if q.CPU != 64 || q.CPUAvailable != 63 || q.MemoryMB != 131072 || q.MemoryAvailableMB != 131072-1024 ||
-		q.Subnets != 10 || q.SubnetsAvailable != 9 || q.TenantID != f.w.tenant {
+		q.Networks != 10 || q.NetworksAvailable != 9 || q.TenantID != f.w.tenant {
 		t.Errorf("Quota = %+v", q)
 	}
 	pool, err := f.x.PoolCapacity(ctx)
@@ -410,7 +444,7 @@ func TestInfrastructure(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if q, err := f.x.Quota(ctx); err != nil || q.CPU != 32 || q.OuterIPs != 4 {
+	if q, err := f.x.Quota(ctx); err != nil || q.CPU != 32 || q.PublicIPs != 4 {
 		t.Errorf("after SetQuota: %+v, %v", q, err)
 	}
 }

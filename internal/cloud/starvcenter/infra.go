@@ -9,27 +9,8 @@ import (
 	"github.com/skyfold/skyfold/internal/cloud"
 )
 
-// Host is a physical host (cloudhost/search).
-type Host struct {
-	ID          string       `json:"id"`
-	Name        string       `json:"name"`
-	Description string       `json:"description,omitempty"`
-	State       int          `json:"state"` // appendix table 3
-	Status      cloud.Status `json:"status"`
-	Connected   bool         `json:"connected"`
-	IP          string       `json:"ip"`
-	Registered  bool         `json:"registered"`
-	Maintenance bool         `json:"maintenance"`
-	OSProduct   string       `json:"os_product,omitempty"`
-	OSBits      string       `json:"os_bits,omitempty"`
-	OSVersion   string       `json:"os_version,omitempty"`
-	VirtVersion string       `json:"virt_version,omitempty"`
-	CPUVendor   string       `json:"cpu_vendor,omitempty"`
-	CPUCores    int          `json:"cpu_cores"`
-	CPUs        int          `json:"cpus"`
-	MemoryGiB   int          `json:"memory_gib"`
-	CreatedAt   time.Time    `json:"created_at,omitzero"`
-}
+// Host is a physical host (cloudhost/search); State is appendix table 3.
+type Host = cloud.Host
 
 // hostStatus maps appendix table 3: stopped, running, offline (2) and
 // fault checking (−1) are errors, HA checking (−2) is unknown.
@@ -77,21 +58,7 @@ func (r *Region) Hosts(ctx context.Context) ([]Host, error) {
 }
 
 // Storage is a storage pool (cloudstorage/search).
-type Storage struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	Description  string    `json:"description,omitempty"`
-	Type         string    `json:"type"` // NFS, FCSAN, ISCSI, CEPH, GFS2, GLUSTERFS
-	Thin         bool      `json:"thin"`
-	SizeGB       int64     `json:"size_gb"`
-	UsedGB       int64     `json:"used_gb"`
-	Location     string    `json:"location,omitempty"`
-	Use          string    `json:"use"`       // main or seconds (backup)
-	FileType     string    `json:"file_type"` // block, file, network
-	Access       string    `json:"access"`    // r or rw
-	CephMonitors []string  `json:"ceph_monitors,omitempty"`
-	CreatedAt    time.Time `json:"created_at,omitzero"`
-}
+type Storage = cloud.Storage
 
 // Storages lists the storage pools.
 func (r *Region) Storages(ctx context.Context) ([]Storage, error) {
@@ -120,22 +87,10 @@ func (r *Region) Storages(ctx context.Context) ([]Storage, error) {
 }
 
 // Quota is a tenant's quota and what is left of it
-// (resourcequota/usableQuota). A quota of 0 means unlimited.
-type Quota struct {
-	TenantID           string `json:"tenant_id"`
-	CPU                int64  `json:"cpu"`
-	CPUAvailable       int64  `json:"cpu_available"`
-	MemoryMB           int64  `json:"memory_mb"`
-	MemoryAvailableMB  int64  `json:"memory_available_mb"`
-	StorageGB          int64  `json:"storage_gb"`
-	StorageAvailableGB int64  `json:"storage_available_gb"`
-	OuterIPs           int64  `json:"outer_ips"`
-	OuterIPsAvailable  int64  `json:"outer_ips_available"`
-	Subnets            int64  `json:"subnets"`
-	SubnetsAvailable   int64  `json:"subnets_available"`
-	OSSGB              int64  `json:"oss_gb"`
-	OSSAvailableGB     int64  `json:"oss_available_gb"`
-}
+// (resourcequota/usableQuota): public IPs are the pool's outer IPs,
+// networks its port groups, object storage its OSS. A quota of 0 means
+// unlimited.
+type Quota = cloud.Quota
 
 // Quota reads the tenant's quota; it needs the tenant id (AccessKeyID).
 func (r *Region) Quota(ctx context.Context) (Quota, error) {
@@ -158,9 +113,9 @@ func (r *Region) Quota(ctx context.Context) (Quota, error) {
 		dst *int64
 	}{
 		{"countCpu", &q.CPU}, {"cpu", &q.CPUAvailable}, {"countMemory", &q.MemoryMB}, {"memory", &q.MemoryAvailableMB},
-		{"countStorage", &q.StorageGB}, {"storage", &q.StorageAvailableGB}, {"countOuterIpSize", &q.OuterIPs},
-		{"outerIpSize", &q.OuterIPsAvailable}, {"countPortGroupSize", &q.Subnets}, {"portGroupSize", &q.SubnetsAvailable},
-		{"countOss", &q.OSSGB}, {"oss", &q.OSSAvailableGB},
+		{"countStorage", &q.StorageGB}, {"storage", &q.StorageAvailableGB}, {"countOuterIpSize", &q.PublicIPs},
+		{"outerIpSize", &q.PublicIPsAvailable}, {"countPortGroupSize", &q.Networks}, {"portGroupSize", &q.NetworksAvailable},
+		{"countOss", &q.ObjectStorageGB}, {"oss", &q.ObjectStorageAvailableGB},
 	} {
 		*f.dst, _ = rec.int(f.key)
 	}

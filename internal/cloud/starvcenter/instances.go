@@ -14,17 +14,7 @@ import (
 )
 
 // NIC is a VM's network card (cloudvm/vnic/search).
-type NIC struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Desc      string    `json:"desc,omitempty"`
-	VMID      string    `json:"vm_id"`
-	MAC       string    `json:"mac"`
-	IP        string    `json:"ip"`
-	VPCID     string    `json:"vpc_id"`
-	VPCName   string    `json:"vpc_name,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-}
+type NIC = cloud.NIC
 
 func parseNIC(r record, loc *time.Location) NIC {
 	return NIC{ID: r.str("vnic.id"), Name: r.str("vnic.name"), Desc: r.str("vnic.desc"), VMID: r.str("vnic.vmid"),

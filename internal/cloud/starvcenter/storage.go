@@ -181,15 +181,7 @@ var (
 )
 
 // VMCopy is a backup or snapshot of a VM.
-type VMCopy struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	VMID        string    `json:"vm_id"`
-	Enabled     bool      `json:"enabled"` // usable (its task ended well)
-	CreatedAt   time.Time `json:"created_at,omitzero"`
-	Tags        map[string]string
-}
+type VMCopy = cloud.VMCopy
 
 // Backup is a VM backup (cloudvm/backup).
 type Backup = VMCopy

@@ -55,24 +55,6 @@ func parseTask(r record, loc *time.Location) (Task, bool) {
 	return t, true
 }
 
-type progressKey struct{}
-
-// WithProgress returns a context under which every task the driver follows
-// reports its progress to fn, one line per change of state or progress,
-// e.g. "task 100023 开通云主机 web-1: 执行中 (40%)". fn is called from the
-// goroutine that made the call; it must not block for long.
-func WithProgress(ctx context.Context, fn func(line string)) context.Context {
-	if fn == nil {
-		return ctx
-	}
-	return context.WithValue(ctx, progressKey{}, fn)
-}
-
-func progressFn(ctx context.Context) func(string) {
-	fn, _ := ctx.Value(progressKey{}).(func(string))
-	return fn
-}
-
 // taskPolicy says how tasks are polled.
 type taskPolicy struct {
 	interval time.Duration // first poll delay
@@ -121,7 +103,6 @@ func (p *Provider) waitTask(ctx context.Context, op, startID string) (Task, erro
 		ctx, cancel = context.WithTimeout(ctx, p.tasks.timeout)
 		defer cancel()
 	}
-	report := progressFn(ctx)
 	delay := p.tasks.interval
 	last := ""
 	var lastErr error
@@ -138,9 +119,7 @@ func (p *Provider) waitTask(ctx context.Context, op, startID string) (Task, erro
 				last = line
 				p.log.DebugContext(ctx, "starvcenter task", "op", op, "startid", t.StartID, "state", t.State,
 					"progress", t.Progress, "info", t.ResultInfo)
-				if report != nil {
-					report(line)
-				}
+				cloud.ReportProgress(ctx, cloud.Progress{Message: line, Percent: t.Progress})
 			}
 			if t.Done() {
 				if t.Succeeded() {
