@@ -843,7 +843,6 @@ func (s *Service) expandFinish(ctx context.Context, r *task.Run) error {
 	}
 	_ = r.SetResult(map[string]any{"status": status, "requested": j.p.Count, "running": running, "error": msg})
 	r.Log(ctx, "expand of %s: %s, %d of %d running", j.c.Name, status, running, j.p.Count)
-	s.syncServers(ctx, j.a, j.c.RegionID)
 	if status == StatusFailed {
 		return task.Permanent(errs.E(errs.Unavailable, "%s", msg))
 	}
@@ -911,18 +910,6 @@ func (s *Service) finishTask(ctx context.Context, t *Task, status string, ok, fa
 			Where("active_task_id = ?", t.ID).Exec(ctx)
 		return err
 	})
-}
-
-// syncServers asks the inventory to pull the region's servers, so other
-// faces see what a task changed.
-func (s *Service) syncServers(ctx context.Context, a *inventory.Account, region string) {
-	if !a.Enabled {
-		return
-	}
-	if _, err := s.accts.RequestSync(context.WithoutCancel(ctx), a.ID, inventory.SyncRequest{Regions: []string{region},
-		Kinds: []inventory.Kind{inventory.KindServer}}); err != nil {
-		s.cfg.Logger.Debug("cluster: ask the inventory to sync servers", "account", a.Name, "err", err)
-	}
 }
 
 // onEnd closes the BridgX record of a task the engine did not finish

@@ -260,7 +260,6 @@ func (s *Service) shrinkFinish(ctx context.Context, r *task.Run) error {
 	}
 	_ = r.SetResult(map[string]any{"status": status, "requested": j.p.Count, "deleted": deleted, "error": msg})
 	r.Log(ctx, "shrink of %s: %s, %d of %d deleted", j.c.Name, status, deleted, j.p.Count)
-	s.syncServers(ctx, j.a, j.c.RegionID)
 	if status == StatusFailed {
 		return task.Permanent(errs.E(errs.Unavailable, "%s", msg))
 	}
