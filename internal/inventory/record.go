@@ -77,9 +77,9 @@ func recordOne(ctx context.Context, tx bun.Tx, rr Resource, now time.Time) (stri
 		rr.ID, rr.CreatedAt = ids.NewOrdered(), now
 		// A sync may insert the same object between the look and the
 		// insert: the conflict leaves its row, which is then updated.
-		res, err := tx.NewInsert().Model(&rr).On("CONFLICT (cloudaccount_id, kind, cloudregion_id, external_id) DO NOTHING").Exec(ctx)
-		if err != nil {
-			return "", err
+		res, ierr := tx.NewInsert().Model(&rr).On("CONFLICT (cloudaccount_id, kind, cloudregion_id, external_id) DO NOTHING").Exec(ctx)
+		if ierr != nil {
+			return "", ierr
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
 			return rr.ID, saveData(ctx, tx, rr.ID, rr.Data)
