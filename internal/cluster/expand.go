@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -164,8 +163,8 @@ func (s *Service) expandProvision(ctx context.Context, r *task.Run) error {
 		}
 		var notReady int
 		if err := s.db.NewSelect().Model((*Instance)(nil)).ColumnExpr("COUNT(*)").
-			Join("JOIN cluster_task_batches AS b ON b.task_id = ci.expand_task_id AND b.seq = ci.batch_seq").
-			Where("ci.expand_task_id = ?", j.t.ID).Where("b.round = ?", round).Where("ci.error LIKE ?", notReadyPrefix+"%").
+			Join("JOIN cluster_task_batches AS b ON b.task_id = cm.expand_task_id AND b.seq = cm.batch_seq").
+			Where("cm.expand_task_id = ?", j.t.ID).Where("b.round = ?", round).Where("cm.error LIKE ?", notReadyPrefix+"%").
 			Scan(ctx, &notReady); err != nil {
 			return err
 		}
@@ -339,34 +338,90 @@ func (j *job) sendBatch(ctx context.Context, b *Batch, pw string) error {
 	if fill || len(ids) < b.Amount {
 		j.r.Warn(ctx, "batch %d: %d of %d instances created", b.Seq, len(ids), b.Amount)
 	}
-	return j.s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := j.recordInstances(ctx, tx, ids, b.Seq); err != nil {
-			return err
-		}
+	objs := make([]cloud.Instance, len(ids))
+	for i, id := range ids {
+		objs[i] = j.created(id)
+	}
+	return j.recordInstances(ctx, objs, b.Seq, func(tx bun.Tx) error {
 		_, err := tx.NewUpdate().Model(b).Column("status", "done", "request_id", "error_code", "error_message", "finished_at").WherePK().Exec(ctx)
 		return err
 	})
 }
 
-// recordInstances records instances the cloud named for this task; ones
-// already recorded are left alone.
-func (j *job) recordInstances(ctx context.Context, db bun.IDB, ids []string, seq int) error {
-	if len(ids) == 0 {
-		return nil
+// created is what Skyfold knows of an instance the cloud has just named:
+// what the cluster asked for. The first poll replaces it with the cloud's
+// own description.
+func (j *job) created(id string) cloud.Instance {
+	nc := j.c.NetworkOf()
+	tags := j.c.TagsOf()
+	tags[TagCluster], tags[TagTask] = j.c.Name, j.t.ID
+	in := cloud.Instance{Meta: cloud.Meta{ID: id, Name: j.c.instanceName(), RegionID: j.c.RegionID, ZoneID: j.c.ZoneID,
+		Status: cloud.StatusPending, Tags: tags}, InstanceType: j.c.InstanceType, ImageID: j.c.ImageID, VPCID: nc.VPCID,
+		SubnetID: nc.SubnetID, ChargeType: cloud.ChargeType(j.c.ChargeOf().ChargeType)}
+	if nc.SecurityGroupID != "" {
+		in.SecurityGroupIDs = []string{nc.SecurityGroupID}
+	}
+	return in
+}
+
+// recordInstances writes instances the cloud named for this task into the
+// inventory at once, so that every face sees them, and makes them members
+// of the cluster (ones already members are left alone); then, in the same
+// transaction as the membership, runs also (the batch's outcome).
+func (j *job) recordInstances(ctx context.Context, objs []cloud.Instance, seq int, also func(tx bun.Tx) error) error {
+	rids := map[string]string{}
+	if len(objs) > 0 {
+		args := make([]any, len(objs))
+		for i := range objs {
+			args[i] = objs[i]
+		}
+		var err error
+		if rids, err = j.s.accts.Record(ctx, j.a.ID, j.c.RegionID, args...); err != nil {
+			return fmt.Errorf("record instances in the inventory: %w", err)
+		}
 	}
 	now := j.s.now()
-	nc, d := j.c.NetworkOf(), j.c.DisksOf()
-	storage, _ := json.Marshal(d)
-	network, _ := json.Marshal(nc)
-	rows := make([]Instance, 0, len(ids))
-	for _, id := range ids {
-		rows = append(rows, Instance{ID: idgen.Hex(), ClusterID: j.c.ID, ClusterName: j.c.Name, CloudaccountID: j.a.ID, AccountKey: j.c.AccountKey,
-			Provider: j.c.Provider, RegionID: j.c.RegionID, ZoneID: j.c.ZoneID, InstanceID: id, InstanceType: j.c.InstanceType,
-			ImageID: j.c.ImageID, ChargeType: j.c.ChargeOf().ChargeType, Status: InstancePending, Storage: storage, Network: network,
-			ExpandTaskID: j.t.ID, BatchSeq: seq, DomainID: j.c.DomainID, ProjectID: j.c.ProjectID, CreatedAt: now, UpdatedAt: now})
+	rows := make([]Instance, 0, len(objs))
+	for _, o := range objs {
+		rows = append(rows, Instance{ID: idgen.Hex(), ClusterID: j.c.ID, ClusterName: j.c.Name, AccountKey: j.c.AccountKey,
+			ResourceID: rids[o.ID], Status: InstancePending, ExpandTaskID: j.t.ID, BatchSeq: seq, DomainID: j.c.DomainID,
+			ProjectID: j.c.ProjectID, CreatedAt: now, UpdatedAt: now})
 	}
-	_, err := db.NewInsert().Model(&rows).On("CONFLICT (cloudaccount_id, instance_id) DO NOTHING").Exec(ctx)
-	return err
+	return j.s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if len(rows) > 0 {
+			if _, err := tx.NewInsert().Model(&rows).On("CONFLICT (resource_id) DO NOTHING").Exec(ctx); err != nil {
+				return err
+			}
+		}
+		if also != nil {
+			return also(tx)
+		}
+		return nil
+	})
+}
+
+// memberIDs maps cloud ids of this cluster's instances to their resource
+// ids.
+func (j *job) memberIDs(ctx context.Context, ext []string) ([]string, error) {
+	var out []string
+	for _, ch := range chunkRows(ext, 500) {
+		var part []string
+		if err := j.s.db.NewSelect().Model((*Instance)(nil)).Column("cm.resource_id").
+			Join("JOIN resources AS r ON r.id = cm.resource_id").Where("cm.cluster_id = ?", j.c.ID).
+			Where("r.external_id IN (?)", bun.List(ch)).Scan(ctx, &part); err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+	}
+	return out, nil
+}
+
+// externalIDs selects the cloud ids of instances matching where.
+func (j *job) externalIDs(ctx context.Context, where func(q *bun.SelectQuery) *bun.SelectQuery) ([]string, error) {
+	var out []string
+	q := j.s.db.NewSelect().Model((*Instance)(nil)).ColumnExpr("r.external_id").Join("JOIN resources AS r ON r.id = cm.resource_id")
+	err := where(q).Scan(ctx, &out)
+	return out, err
 }
 
 func oneLine(v any) string {
@@ -427,26 +482,27 @@ func (j *job) adopt(ctx context.Context, quick bool) error {
 	if err != nil {
 		return err
 	}
-	var have []string
-	if err := j.s.db.NewSelect().Model((*Instance)(nil)).Column("instance_id").Where("expand_task_id = ?", j.t.ID).Scan(ctx, &have); err != nil {
+	have, err := j.externalIDs(ctx, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Where("cm.expand_task_id = ?", j.t.ID) })
+	if err != nil {
 		return err
 	}
-	var orphans []string
+	var orphans []cloud.Instance
+	var names []string
 	for _, in := range remote {
 		if !slices.Contains(have, in.ID) && in.Status != cloud.StatusDeleted && in.Status != cloud.StatusDeleting {
-			orphans = append(orphans, in.ID)
+			orphans = append(orphans, in)
+			names = append(names, in.ID)
 		}
 	}
 	if len(orphans) == 0 {
 		return nil
 	}
-	j.r.Warn(ctx, "adopting %d instances the cloud made for this task but never named to Skyfold: %s", len(orphans), strings.Join(orphans[:min(len(orphans), 10)], ", "))
-	return j.recordInstances(ctx, j.s.db, orphans, 0)
+	j.r.Warn(ctx, "adopting %d instances the cloud made for this task but never named to Skyfold: %s", len(orphans), strings.Join(names[:min(len(names), 10)], ", "))
+	return j.recordInstances(ctx, orphans, 0, nil)
 }
 
 // pendingRow is what waitReady tracks of an instance.
 type pendingRow struct {
-	ID         string    `bun:"id"`
 	InstanceID string    `bun:"instance_id"`
 	CreatedAt  time.Time `bun:"created_at"`
 }
@@ -458,8 +514,9 @@ func (j *job) waitReady(ctx context.Context) error {
 	needPublic := j.c.NetworkOf().InternetBandwidth > 0
 	for {
 		var rows []pendingRow
-		if err := j.s.db.NewSelect().Model((*Instance)(nil)).Column("id", "instance_id", "created_at").
-			Where("expand_task_id = ?", j.t.ID).Where("status = ?", InstancePending).Order("created_at", "instance_id").Scan(ctx, &rows); err != nil {
+		if err := j.s.db.NewSelect().Model((*Instance)(nil)).ColumnExpr("r.external_id AS instance_id, cm.created_at").
+			Join("JOIN resources AS r ON r.id = cm.resource_id").Where("cm.expand_task_id = ?", j.t.ID).
+			Where("cm.status = ?", InstancePending).Order("cm.created_at", "r.external_id").Scan(ctx, &rows); err != nil {
 			return err
 		}
 		if len(rows) == 0 {
@@ -483,8 +540,18 @@ func (j *job) waitReady(ctx context.Context) error {
 				return nil // poll again next time
 			}
 			seen := make(map[string]cloud.Instance, len(page.Items))
+			objs := make([]any, 0, len(page.Items))
 			for _, in := range page.Items {
-				seen[in.ID] = in
+				if slices.Contains(ids, in.ID) {
+					seen[in.ID] = in
+					objs = append(objs, in)
+				}
+			}
+			// The inventory gets what the cloud says at once, so every
+			// face shows the instance as the task sees it.
+			rids, err := j.s.accts.Record(ctx, j.a.ID, j.c.RegionID, objs...)
+			if err != nil {
+				return fmt.Errorf("record instances in the inventory: %w", err)
 			}
 			var ready []cloud.Instance
 			var gone []pendingRow
@@ -505,7 +572,7 @@ func (j *job) waitReady(ctx context.Context) error {
 				}
 			}
 			mu.Unlock()
-			if err := j.markRunning(ctx, ready); err != nil {
+			if err := j.markRunning(ctx, ready, rids); err != nil {
 				return err
 			}
 			return j.markGone(ctx, gone, "gone from the cloud before it ran")
@@ -543,7 +610,7 @@ func chunkRows[T any](rows []T, n int) [][]T {
 
 // markRunning records instances as running with their addresses and opens
 // their running intervals, in one transaction.
-func (j *job) markRunning(ctx context.Context, ready []cloud.Instance) error {
+func (j *job) markRunning(ctx context.Context, ready []cloud.Instance, rids map[string]string) error {
 	if len(ready) == 0 {
 		return nil
 	}
@@ -558,18 +625,9 @@ func (j *job) markRunning(ctx context.Context, ready []cloud.Instance) error {
 			if st := in.StartedAt; !st.IsZero() && st.Before(now) && (st.Second() != 0 || st.Nanosecond() != 0) {
 				at = st.UTC().Truncate(time.Microsecond)
 			}
-			outer := ""
-			if len(in.PublicIPs) > 0 {
-				outer = in.PublicIPs[0]
-			}
-			zone := in.ZoneID
-			if zone == "" {
-				zone = j.c.ZoneID
-			}
 			res, err := tx.NewUpdate().Model((*Instance)(nil)).Set("status = ?", InstanceRunning).
-				Set("ip_inner = ?", in.PrivateIPs[0]).Set("ip_outer = ?", outer).Set("zone_id = ?", zone).
 				Set("running_at = ?", at).Set("updated_at = ?", now).
-				Where("cloudaccount_id = ?", j.a.ID).Where("instance_id = ?", in.ID).Where("status = ?", InstancePending).Exec(ctx)
+				Where("resource_id = ?", rids[in.ID]).Where("status = ?", InstancePending).Exec(ctx)
 			if err != nil {
 				return err
 			}
@@ -597,26 +655,66 @@ func (j *job) markGone(ctx context.Context, rows []pendingRow, why string) error
 	for i, r := range rows {
 		ids[i] = r.InstanceID
 	}
-	return j.s.markDeleted(ctx, j.a.ID, ids, why)
+	return j.markDeleted(ctx, ids, why)
 }
 
-// markDeleted marks instances deleted and closes their running intervals.
-func (s *Service) markDeleted(ctx context.Context, accountID string, ids []string, why string) error {
-	now := s.now()
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewUpdate().Model((*Instance)(nil)).Set("status = ?", InstanceDeleted).Set("deleted_at = ?", now).
-			Set("updated_at = ?", now).Where("cloudaccount_id = ?", accountID).Where("instance_id IN (?)", bun.List(ids)).
-			Where("status <> ?", InstanceDeleted)
-		if why != "" {
-			q = q.Set("error = ?", why)
+// markDeleted marks instances (by cloud id) deleted, in the cluster and in
+// the inventory, and closes their running intervals.
+func (j *job) markDeleted(ctx context.Context, ids []string, why string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rids, err := j.memberIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	now := j.s.now()
+	err = j.s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, ch := range chunkRows(rids, 500) {
+			q := tx.NewUpdate().Model((*Instance)(nil)).Set("status = ?", InstanceDeleted).Set("deleted_at = ?", now).
+				Set("updated_at = ?", now).Where("resource_id IN (?)", bun.List(ch)).Where("status <> ?", InstanceDeleted)
+			if why != "" {
+				q = q.Set("error = ?", why)
+			}
+			if _, err := q.Exec(ctx); err != nil {
+				return err
+			}
+		}
+		for _, ch := range chunkRows(ids, 500) {
+			if _, err := tx.NewUpdate().Model((*Interval)(nil)).Set("stopped_at = ?", now).Where("cloudaccount_id = ?", j.a.ID).
+				Where("instance_id IN (?)", bun.List(ch)).Where("stopped_at IS NULL").Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := j.s.accts.MarkDeleted(ctx, j.a.ID, j.c.RegionID, inventory.KindServer, ids); err != nil {
+		return fmt.Errorf("mark instances deleted in the inventory: %w", err)
+	}
+	return nil
+}
+
+// setError records an error on instances (by cloud id), and a status when
+// status is not empty.
+func (j *job) setError(ctx context.Context, ids []string, status, msg string) error {
+	rids, err := j.memberIDs(ctx, ids)
+	if err != nil || len(rids) == 0 {
+		return err
+	}
+	for _, ch := range chunkRows(rids, 500) {
+		q := j.s.db.NewUpdate().Model((*Instance)(nil)).Set("error = ?", msg).Set("updated_at = ?", j.s.now()).
+			Where("resource_id IN (?)", bun.List(ch))
+		if status != "" {
+			q = q.Set("status = ?", status)
 		}
 		if _, err := q.Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.NewUpdate().Model((*Interval)(nil)).Set("stopped_at = ?", now).Where("cloudaccount_id = ?", accountID).
-			Where("instance_id IN (?)", bun.List(ids)).Where("stopped_at IS NULL").Exec(ctx)
-		return err
-	})
+	}
+	return nil
 }
 
 // removeNotReady deletes instances that did not become ready in time.
@@ -633,14 +731,12 @@ func (j *job) removeNotReady(ctx context.Context, rows []pendingRow) error {
 				return ctx.Err()
 			}
 			msg := fmt.Sprintf("%s: not running within %s, and deleting it failed: %s", notReadyPrefix, j.s.cfg.ReadyTimeout, oneLine(err))
-			now := j.s.now()
-			if _, err := j.s.db.NewUpdate().Model((*Instance)(nil)).Set("status = ?", InstanceFailed).Set("error = ?", msg).
-				Set("updated_at = ?", now).Where("cloudaccount_id = ?", j.a.ID).Where("instance_id IN (?)", bun.List(ch)).Exec(ctx); err != nil {
+			if err := j.setError(ctx, ch, InstanceFailed, msg); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := j.s.markDeleted(ctx, j.a.ID, ch, why); err != nil {
+		if err := j.markDeleted(ctx, ch, why); err != nil {
 			return err
 		}
 	}
@@ -747,7 +843,6 @@ func (s *Service) expandFinish(ctx context.Context, r *task.Run) error {
 	}
 	_ = r.SetResult(map[string]any{"status": status, "requested": j.p.Count, "running": running, "error": msg})
 	r.Log(ctx, "expand of %s: %s, %d of %d running", j.c.Name, status, running, j.p.Count)
-	s.syncServers(ctx, j.a, j.c.RegionID)
 	if status == StatusFailed {
 		return task.Permanent(errs.E(errs.Unavailable, "%s", msg))
 	}
@@ -761,16 +856,18 @@ func (j *job) trim(ctx context.Context) error {
 	if err != nil || running <= j.p.Count {
 		return err
 	}
-	var extra []string
-	if err := j.s.db.NewSelect().Model((*Instance)(nil)).Column("instance_id").Where("expand_task_id = ?", j.t.ID).
-		Where("status = ?", InstanceRunning).Order("created_at DESC", "instance_id DESC").Limit(int64(running-j.p.Count)).Scan(ctx, &extra); err != nil {
+	extra, err := j.externalIDs(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Where("cm.expand_task_id = ?", j.t.ID).Where("cm.status = ?", InstanceRunning).
+			Order("cm.created_at DESC", "r.external_id DESC").Limit(int64(running - j.p.Count))
+	})
+	if err != nil {
 		return err
 	}
 	j.r.Warn(ctx, "deleting %d instances beyond the %d asked for", len(extra), j.p.Count)
 	if _, err := j.s.deleteOnCloud(ctx, j.rc, extra, true, false); err != nil {
 		return err
 	}
-	return j.s.markDeleted(ctx, j.a.ID, extra, "more instances than asked for; deleted")
+	return j.markDeleted(ctx, extra, "more instances than asked for; deleted")
 }
 
 // batchSummary quotes the distinct errors of failed and partial batches.
@@ -813,18 +910,6 @@ func (s *Service) finishTask(ctx context.Context, t *Task, status string, ok, fa
 			Where("active_task_id = ?", t.ID).Exec(ctx)
 		return err
 	})
-}
-
-// syncServers asks the inventory to pull the region's servers, so other
-// faces see what a task changed.
-func (s *Service) syncServers(ctx context.Context, a *inventory.Account, region string) {
-	if !a.Enabled {
-		return
-	}
-	if _, err := s.accts.RequestSync(context.WithoutCancel(ctx), a.ID, inventory.SyncRequest{Regions: []string{region},
-		Kinds: []inventory.Kind{inventory.KindServer}}); err != nil {
-		s.cfg.Logger.Debug("cluster: ask the inventory to sync servers", "account", a.Name, "err", err)
-	}
 }
 
 // onEnd closes the BridgX record of a task the engine did not finish

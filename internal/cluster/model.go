@@ -103,37 +103,48 @@ const (
 	InstanceDeleted  = "deleted"  // deleted (or gone from the cloud)
 )
 
-// Instance is one instance a cluster's expand created.
+// Instance is one instance a cluster's expand created. The cluster keeps
+// only its membership and lifecycle (the cluster_members row); what the
+// cloud says of it is the inventory's resources row, joined on read, so the
+// BridgX and Cloudpods faces show one row. ClusterName and AccountKey are
+// kept with the membership because a cluster is deleted once empty while
+// its instances' history still names it.
 type Instance struct {
-	bun.BaseModel `bun:"table:cluster_instances,alias:ci"`
+	bun.BaseModel `bun:"table:cluster_members,alias:cm"`
 
-	ID             string          `bun:"id,pk"`
-	ClusterID      string          `bun:"cluster_id"`
-	ClusterName    string          `bun:"cluster_name"`
-	CloudaccountID string          `bun:"cloudaccount_id"`
-	AccountKey     string          `bun:"account_key"`
-	Provider       string          `bun:"provider"`
-	RegionID       string          `bun:"region_id"`
-	ZoneID         string          `bun:"zone_id"`
-	InstanceID     string          `bun:"instance_id"`
-	InstanceType   string          `bun:"instance_type"`
-	ImageID        string          `bun:"image_id"`
-	ChargeType     string          `bun:"charge_type"`
-	Status         string          `bun:"status"`
-	IPInner        string          `bun:"ip_inner"`
-	IPOuter        string          `bun:"ip_outer"`
-	Storage        json.RawMessage `bun:"storage,type:text"`
-	Network        json.RawMessage `bun:"network,type:text"`
-	ExpandTaskID   string          `bun:"expand_task_id"`
-	BatchSeq       int             `bun:"batch_seq"`
-	ShrinkTaskID   string          `bun:"shrink_task_id"`
-	Error          string          `bun:"error"`
-	DomainID       string          `bun:"domain_id"`
-	ProjectID      string          `bun:"project_id"`
-	CreatedAt      time.Time       `bun:"created_at"`
-	RunningAt      *time.Time      `bun:"running_at"`
-	DeletedAt      *time.Time      `bun:"deleted_at"`
-	UpdatedAt      time.Time       `bun:"updated_at"`
+	ID           string     `bun:"id,pk"`
+	ClusterID    string     `bun:"cluster_id"`
+	ClusterName  string     `bun:"cluster_name"`
+	AccountKey   string     `bun:"account_key"`
+	ResourceID   string     `bun:"resource_id"`
+	ExpandTaskID string     `bun:"expand_task_id"`
+	BatchSeq     int        `bun:"batch_seq"`
+	ShrinkTaskID string     `bun:"shrink_task_id"`
+	Status       string     `bun:"status"` // lifecycle in the cluster: InstancePending ... InstanceDeleted
+	Error        string     `bun:"error"`
+	DomainID     string     `bun:"domain_id"`
+	ProjectID    string     `bun:"project_id"`
+	CreatedAt    time.Time  `bun:"created_at"`
+	RunningAt    *time.Time `bun:"running_at"`
+	DeletedAt    *time.Time `bun:"deleted_at"`
+	UpdatedAt    time.Time  `bun:"updated_at"`
+
+	// Read from the inventory (instanceSelect); never written here.
+	CloudaccountID string          `bun:"cloudaccount_id,scanonly"`
+	InstanceID     string          `bun:"instance_id,scanonly"` // the cloud's id
+	Provider       string          `bun:"provider,scanonly"`
+	RegionID       string          `bun:"region_id,scanonly"`
+	ZoneID         string          `bun:"zone_id,scanonly"`
+	InstanceType   string          `bun:"instance_type,scanonly"`
+	ChargeType     string          `bun:"charge_type,scanonly"`
+	Data           json.RawMessage `bun:"data,scanonly"`
+	// Decoded from Data by fill.
+	ImageID string        `bun:"-"`
+	IPInner string        `bun:"-"`
+	IPOuter string        `bun:"-"`
+	Network NetworkConfig `bun:"-"`
+	// Storage is filled by GetInstance alone.
+	Storage Disks `bun:"-"`
 }
 
 // StartupSeconds is how long the instance took from creation to running.

@@ -19,9 +19,14 @@ import (
 // networkKinds are the inventory kinds BridgX's network calls touch.
 var networkKinds = []inventory.Kind{inventory.KindVPC, inventory.KindNetwork, inventory.KindSecgroup}
 
-// record asks the inventory to pull what a create made, and waits a little
-// for it so that a describe right after the create sees the object.
-func (s *Service) record(ctx context.Context, a *inventory.Account, region string, kinds ...inventory.Kind) {
+// record writes what a create made into the inventory at once, then asks
+// the inventory to pull the kinds (a security group's rules, a VPC that has
+// become available since) and waits a little for it, so that a describe
+// right after the create sees the objects as the cloud now has them.
+func (s *Service) record(ctx context.Context, a *inventory.Account, region string, kinds []inventory.Kind, objs ...any) {
+	if _, err := s.accts.Record(ctx, a.ID, region, objs...); err != nil {
+		s.cfg.Logger.Warn("cluster: record new objects in the inventory", "account", a.Name, "region", region, "err", err)
+	}
 	t, err := s.accts.RequestSync(context.WithoutCancel(ctx), a.ID, inventory.SyncRequest{Regions: []string{region}, Kinds: kinds})
 	if err != nil {
 		s.cfg.Logger.Warn("cluster: ask the inventory to record new objects", "account", a.Name, "region", region, "err", err)
@@ -186,7 +191,7 @@ func (s *Service) CreateVPC(ctx context.Context, o Owner, in VPCInput) (string, 
 		return "", fieldError(err, "")
 	}
 	s.rememberVPC(v.ID, a.ID, in.RegionID)
-	s.record(ctx, a, in.RegionID, inventory.KindVPC)
+	s.record(ctx, a, in.RegionID, []inventory.Kind{inventory.KindVPC}, v)
 	return v.ID, nil
 }
 
@@ -410,7 +415,7 @@ func (s *Service) CreateSubnet(ctx context.Context, o Owner, in SubnetInput) (st
 	if err != nil {
 		return "", err
 	}
-	s.record(ctx, a, region, inventory.KindNetwork)
+	s.record(ctx, a, region, []inventory.Kind{inventory.KindNetwork}, sn)
 	return sn.ID, nil
 }
 
@@ -567,17 +572,17 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, o Owner, in SecurityG
 	if err != nil {
 		return "", err
 	}
-	s.record(ctx, a, region, inventory.KindSecgroup)
-	return sg, nil
+	s.record(ctx, a, region, []inventory.Kind{inventory.KindSecgroup}, sg)
+	return sg.ID, nil
 }
 
-func (s *Service) createSecurityGroup(ctx context.Context, rc cloud.RegionClient, vpcID, name string, rules []cloud.SecurityGroupRule) (string, error) {
+func (s *Service) createSecurityGroup(ctx context.Context, rc cloud.RegionClient, vpcID, name string, rules []cloud.SecurityGroupRule) (cloud.SecurityGroup, error) {
 	sg, err := rc.CreateSecurityGroup(ctx, cloud.SecurityGroupSpec{VPCID: vpcID, Name: name, ClientToken: idgen.Hex()})
 	if err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
-			return "", errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", vpcID, rc.RegionID()))
+			return cloud.SecurityGroup{}, errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", vpcID, rc.RegionID()))
 		}
-		return "", fieldError(err, "")
+		return cloud.SecurityGroup{}, fieldError(err, "")
 	}
 	if len(rules) > 0 {
 		if err := rc.AuthorizeRules(ctx, sg.ID, rules); err != nil {
@@ -585,10 +590,10 @@ func (s *Service) createSecurityGroup(ctx context.Context, rc cloud.RegionClient
 				s.cfg.Logger.Warn("cluster: roll back security group", "id", sg.ID, "err", derr)
 			}
 			e := errs.As(fieldError(err, "rules"))
-			return "", &errs.Error{Code: e.Code, Message: errs.PublicMessage(e) + " (security group " + sg.ID + " was deleted again)", Fields: e.Fields, Err: err}
+			return cloud.SecurityGroup{}, &errs.Error{Code: e.Code, Message: errs.PublicMessage(e) + " (security group " + sg.ID + " was deleted again)", Fields: e.Fields, Err: err}
 		}
 	}
-	return sg.ID, nil
+	return sg, nil
 }
 
 // SecurityGroupView is a security group as the inventory holds it.
@@ -771,8 +776,8 @@ func (s *Service) CreateNetworkConfig(ctx context.Context, o Owner, in NetworkCo
 	if err != nil {
 		return nil, rollback(err)
 	}
-	res.SecurityGroupID = sg
-	s.record(ctx, a, in.RegionID, networkKinds...)
+	res.SecurityGroupID = sg.ID
+	s.record(ctx, a, in.RegionID, networkKinds, v, sn, sg)
 	return res, nil
 }
 

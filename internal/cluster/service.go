@@ -42,6 +42,10 @@ type Accounts interface {
 	Region(ctx context.Context, id string) (*inventory.Region, error)
 	Zones(ctx context.Context, regionID string) ([]inventory.Zone, error)
 	RequestSync(ctx context.Context, id string, req inventory.SyncRequest) (*task.Task, error)
+	// Record and MarkDeleted write what Skyfold created or deleted into the
+	// inventory at once, so no sync is needed to see it.
+	Record(ctx context.Context, accountID, region string, objs ...any) (map[string]string, error)
+	MarkDeleted(ctx context.Context, accountID, region string, k inventory.Kind, externalIDs []string) error
 }
 
 // Config tunes the service. Zero values take the defaults in brackets.

@@ -45,17 +45,15 @@ func (s *Service) shrinkSelect(ctx context.Context, r *task.Run) error {
 	}
 	var ids []string
 	if len(j.p.IPs) > 0 {
-		err = s.db.NewSelect().Model((*Instance)(nil)).Column("id").Where("cluster_id = ?", j.c.ID).
-			Where("status IN (?)", bun.List(liveStatuses)).
-			Where("(ip_inner IN (?) OR ip_outer IN (?))", bun.List(j.p.IPs), bun.List(j.p.IPs)).Scan(ctx, &ids)
+		ids, err = s.withAddresses(ctx, j.c.ID, j.p.IPs)
 	} else {
 		if err := j.reconcile(ctx); err != nil {
 			return err
 		}
-		err = s.db.NewSelect().Model((*Instance)(nil)).Column("id").Where("cluster_id = ?", j.c.ID).
-			Where("status IN (?)", bun.List(liveStatuses)).
-			OrderExpr("CASE status WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END", InstanceFailed, InstancePending).
-			Order("created_at DESC", "instance_id DESC").Limit(int64(j.p.Count)).Scan(ctx, &ids)
+		err = s.db.NewSelect().Model((*Instance)(nil)).Column("cm.id").Join("JOIN resources AS r ON r.id = cm.resource_id").
+			Where("cm.cluster_id = ?", j.c.ID).Where("cm.status IN (?)", bun.List(liveStatuses)).
+			OrderExpr("CASE cm.status WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END", InstanceFailed, InstancePending).
+			Order("cm.created_at DESC", "r.external_id DESC").Limit(int64(j.p.Count)).Scan(ctx, &ids)
 	}
 	if err != nil {
 		return err
@@ -73,11 +71,40 @@ func (s *Service) shrinkSelect(ctx context.Context, r *task.Run) error {
 	return nil
 }
 
+// liveAddresses returns the cluster's live instances with their first
+// inner and outer addresses, as the inventory has them.
+func (s *Service) liveAddresses(ctx context.Context, clusterID string) ([]Instance, error) {
+	var ins []Instance
+	if err := s.instanceSelect(&ins).Where("cm.cluster_id = ?", clusterID).Where("cm.status IN (?)", bun.List(liveStatuses)).
+		Scan(ctx); err != nil {
+		return nil, err
+	}
+	fillAll(ins)
+	return ins, nil
+}
+
+// withAddresses returns the membership ids of the cluster's live instances
+// whose inner or outer address is one of ips.
+func (s *Service) withAddresses(ctx context.Context, clusterID string, ips []string) ([]string, error) {
+	ins, err := s.liveAddresses(ctx, clusterID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, in := range ins {
+		if (in.IPInner != "" && slices.Contains(ips, in.IPInner)) || (in.IPOuter != "" && slices.Contains(ips, in.IPOuter)) {
+			out = append(out, in.ID)
+		}
+	}
+	return out, nil
+}
+
 // reconcile marks the cluster's instances the cloud no longer has deleted.
 func (j *job) reconcile(ctx context.Context) error {
-	var ids []string
-	if err := j.s.db.NewSelect().Model((*Instance)(nil)).Column("instance_id").Where("cluster_id = ?", j.c.ID).
-		Where("status IN (?)", bun.List(liveStatuses)).Scan(ctx, &ids); err != nil {
+	ids, err := j.externalIDs(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Where("cm.cluster_id = ?", j.c.ID).Where("cm.status IN (?)", bun.List(liveStatuses))
+	})
+	if err != nil {
 		return err
 	}
 	if len(ids) == 0 {
@@ -97,7 +124,7 @@ func (j *job) reconcile(ctx context.Context) error {
 		return nil
 	}
 	j.r.Warn(ctx, "%d instances of cluster %s are gone from the cloud; marked deleted", len(gone), j.c.Name)
-	return j.s.markDeleted(ctx, j.a.ID, gone, "gone from the cloud; reconciled")
+	return j.markDeleted(ctx, gone, "gone from the cloud; reconciled")
 }
 
 // presentAll asks the cloud which of ids exist, 100 per call, Parallelism
@@ -130,9 +157,10 @@ func (s *Service) shrinkDelete(ctx context.Context, r *task.Run) error {
 	if err != nil {
 		return err
 	}
-	var live []string
-	if err := s.db.NewSelect().Model((*Instance)(nil)).Column("instance_id").Where("shrink_task_id = ?", j.t.ID).
-		Where("status <> ?", InstanceDeleted).Order("instance_id").Scan(ctx, &live); err != nil {
+	live, err := j.externalIDs(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Where("cm.shrink_task_id = ?", j.t.ID).Where("cm.status <> ?", InstanceDeleted).Order("r.external_id")
+	})
+	if err != nil {
 		return err
 	}
 	// A delete batch left pending was cut short by a restart; its
@@ -179,19 +207,18 @@ func (j *job) deleteBatch(ctx context.Context, seq int, ids []string) error {
 		b.ErrorCode, b.ErrorMessage, b.RequestID = cloud.Parts(err)
 		j.r.Warn(ctx, "delete batch %d (%d instances) failed: %s", seq, len(ids), oneLine(err))
 		msg := "delete failed: " + strings.TrimPrefix(b.ErrorCode+": "+b.ErrorMessage, ": ")
-		if _, err := j.s.db.NewUpdate().Model((*Instance)(nil)).Set("error = ?", msg).Set("updated_at = ?", done).
-			Where("cloudaccount_id = ?", j.a.ID).Where("instance_id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
+		if err := j.setError(ctx, ids, "", msg); err != nil {
 			return err
 		}
 	} else {
 		b.Status, b.Done = BatchDone, len(ids)
 		if len(gone) > 0 {
 			b.ErrorMessage = fmt.Sprintf("%d of the instances were already gone from the cloud", len(gone))
-			if err := j.s.markDeleted(ctx, j.a.ID, gone, "already gone from the cloud; reconciled"); err != nil {
+			if err := j.markDeleted(ctx, gone, "already gone from the cloud; reconciled"); err != nil {
 				return err
 			}
 		}
-		if err := j.s.markDeleted(ctx, j.a.ID, ids, ""); err != nil {
+		if err := j.markDeleted(ctx, ids, ""); err != nil {
 			return err
 		}
 	}
@@ -233,7 +260,6 @@ func (s *Service) shrinkFinish(ctx context.Context, r *task.Run) error {
 	}
 	_ = r.SetResult(map[string]any{"status": status, "requested": j.p.Count, "deleted": deleted, "error": msg})
 	r.Log(ctx, "shrink of %s: %s, %d of %d deleted", j.c.Name, status, deleted, j.p.Count)
-	s.syncServers(ctx, j.a, j.c.RegionID)
 	if status == StatusFailed {
 		return task.Permanent(errs.E(errs.Unavailable, "%s", msg))
 	}

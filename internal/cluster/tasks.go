@@ -127,18 +127,14 @@ func (s *Service) Shrink(ctx context.Context, o Owner, in ShrinkInput) (*Task, e
 	}
 	live := []string{InstancePending, InstanceRunning, InstanceFailed}
 	if len(ips) > 0 {
-		var found []string
-		err := s.db.NewSelect().Model((*Instance)(nil)).ColumnExpr("ip_inner").Where("cluster_id = ?", c.ID).
-			Where("status IN (?)", bun.List(live)).Where("ip_inner IN (?)", bun.List(ips)).Scan(ctx, &found)
+		ins, err := s.liveAddresses(ctx, c.ID)
 		if err != nil {
 			return nil, err
 		}
-		var outer []string
-		if err := s.db.NewSelect().Model((*Instance)(nil)).ColumnExpr("ip_outer").Where("cluster_id = ?", c.ID).
-			Where("status IN (?)", bun.List(live)).Where("ip_outer IN (?)", bun.List(ips)).Scan(ctx, &outer); err != nil {
-			return nil, err
+		var found []string
+		for _, x := range ins {
+			found = append(found, x.IPInner, x.IPOuter)
 		}
-		found = append(found, outer...)
 		var missing []string
 		for _, ip := range ips {
 			if !slices.Contains(found, ip) {
@@ -323,7 +319,7 @@ func (s *Service) TaskDetail(ctx context.Context, sc inventory.Scope, id string,
 	if t.Action == ActionShrink {
 		col = "shrink_task_id"
 	}
-	q := s.db.NewSelect().Model(&ins).Where("? = ?", bun.Ident(col), id).Order("created_at", "instance_id")
+	q := s.instanceSelect(&ins).Where("cm.? = ?", bun.Ident(col), id).Order("cm.created_at", "r.external_id")
 	q = pageOf(q, page)
 	n, err := q.ScanAndCount(ctx)
 	if err != nil {
@@ -332,6 +328,7 @@ func (s *Service) TaskDetail(ctx context.Context, sc inventory.Scope, id string,
 	if ins == nil {
 		ins = []Instance{}
 	}
+	fillAll(ins)
 	d.Instances = listing.Page[Instance]{Items: ins, Total: int(n), Offset: page.Offset, Limit: page.Limit}
 	if s.tasks != nil {
 		if logs, err := s.tasks.Logs(ctx, id, 0, 200); err == nil {
