@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/skyfold/skyfold/internal/app"
 	"github.com/skyfold/skyfold/internal/config"
-	"github.com/skyfold/skyfold/internal/logging"
 	"github.com/skyfold/skyfold/internal/secret"
 	"github.com/skyfold/skyfold/internal/task"
 )
@@ -37,42 +36,14 @@ to the new key (the command prints nothing secret).`,
 			if err != nil {
 				return err
 			}
-			log := logging.New(cmd.ErrOrStderr(), cfg.LogFormat, cfg.LogLevel)
-			old, err := app.LoadBox(cfg, log)
+			res, err := app.RotateKey(cmd.Context(), cfg, newKey)
+			if errors.Is(err, secret.ErrNewKeyRequired) {
+				return fmt.Errorf("%w: pass --new-key", err)
+			}
 			if err != nil {
 				return err
 			}
-			if cfg.MasterKey != "" && newKey == "" {
-				return fmt.Errorf("the master key comes from SKYFOLD_MASTER_KEY: pass --new-key")
-			}
-			if newKey == "" {
-				newKey = secret.GenerateKey()
-			}
-			oldKeys := oldKeyList(cfg)
-			box, err := secret.NewBox(append([]string{newKey}, oldKeys...)...)
-			if err != nil {
-				return fmt.Errorf("--new-key: %w", err)
-			}
-			if cfg.MasterKey == "" {
-				if err := secret.WriteKeyFile(cfg.KeyFile(), append([]string{newKey}, oldKeys...)...); err != nil {
-					return err
-				}
-			}
-			st, err := app.OpenStore(context.Background(), cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			n, err := secret.Reencrypt(context.Background(), st.DB, box)
-			if err != nil {
-				return fmt.Errorf("re-encrypt: %w (the key file still holds the old key, nothing was lost)", err)
-			}
-			if cfg.MasterKey == "" {
-				if err := secret.WriteKeyFile(cfg.KeyFile(), newKey); err != nil {
-					return err
-				}
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "re-encrypted %d secrets: key %s replaced by key %s\n", n, old.PrimaryID(), box.PrimaryID())
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "re-encrypted %d secrets: key %s replaced by key %s\n", res.Reencrypted, res.OldKeyID, res.NewKeyID)
 			return err
 		},
 	}
@@ -117,24 +88,6 @@ picks it up within a few seconds; watch it with GET /api/v2/tasks/{id}.`,
 		cmd.AddCommand(c)
 	}
 	return cmd
-}
-
-// oldKeyList is the current keyring as base64 strings, primary first.
-func oldKeyList(cfg config.Config) []string {
-	if cfg.MasterKey != "" {
-		return splitKeys(cfg.MasterKey)
-	}
-	raw, err := os.ReadFile(cfg.KeyFile())
-	if err != nil {
-		return nil
-	}
-	var keys []string
-	for _, l := range splitLines(string(raw)) {
-		if l != "" && l[0] != '#' {
-			keys = append(keys, l)
-		}
-	}
-	return keys
 }
 
 func init() { rootCmd.AddCommand(newAdminCmd()) }
