@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +46,12 @@ type App struct {
 	Inventory *inventory.Service
 
 	demo *demo
+
+	// console receives the first-start banner; it is standard error, beside
+	// but apart from the log.
+	console io.Writer
+	// firstPassword is the generated admin password, shown once by Run.
+	firstPassword string
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -107,7 +115,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, err
 	}
 	log.Info("store ready", "kind", st.Kind, "db", config.MaskDSN(st.DSN()))
-	a := &App{Cfg: cfg, Log: log, Store: st, Box: box, Settings: settings.New(st.DB, box)}
+	a := &App{Cfg: cfg, Log: log, Store: st, Box: box, Settings: settings.New(st.DB, box), console: os.Stderr}
 	worker := WorkerID(cfg)
 	a.Jobs = jobs.New(st, jobs.Config{Workers: cfg.Workers, Logger: log, WorkerID: worker})
 	a.Tasks = task.NewService(st.DB, a.Jobs, task.Config{WorkerID: worker, Lease: cfg.TaskLease, Logger: log})
@@ -139,24 +147,35 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 // registers an operation), and registers the Keystone face.
 func (a *App) setupIdentity(ctx context.Context) error {
 	cfg := a.Cfg
-	issue, err := identity.ParseRateLimit(cfg.TokenIssueLimit)
+	idc, err := identityConfig(cfg, a.Log)
 	if err != nil {
-		return fmt.Errorf("token_issue_limit: %w", err)
+		return err
 	}
-	a.Identity = identity.New(a.Store.DB, a.Box, identity.Config{
-		TokenTTL: cfg.TokenTTL, LockoutFailures: cfg.LockoutFailures, LockoutDuration: cfg.LockoutDuration,
-		LockoutExemptAdmin: cfg.LockoutExemptAdmin, TokenIssueLimit: issue, Logger: a.Log,
-	})
-	// A generated admin password goes to the console once, never to the log.
-	res, err := a.Identity.Bootstrap(ctx, identity.BootstrapOptions{
-		AdminPassword: os.Getenv(identity.AdminPasswordEnv), Console: os.Stderr,
-	})
+	a.Identity = identity.New(a.Store.DB, a.Box, idc)
+	// A password the operator did not choose is generated here rather than by
+	// Bootstrap, so that Run can show it in a banner once the URL to log in
+	// to is known. It goes to the console, never to the log.
+	envPassword := os.Getenv(identity.AdminPasswordEnv)
+	password, generated := envPassword, false
+	if password == "" {
+		password, generated = identity.GeneratePassword(), true
+	}
+	res, err := a.Identity.Bootstrap(ctx, identity.BootstrapOptions{AdminPassword: password})
 	if err != nil {
 		return fmt.Errorf("identity bootstrap: %w", err)
 	}
-	if res.AdminCreated {
+	switch {
+	case res.AdminCreated:
 		a.Log.Info("identity bootstrapped: domain Default, project system, roles admin/member/reader, user admin",
-			"admin_user_id", res.AdminUserID, "generated", res.PasswordGenerated)
+			"admin_user_id", res.AdminUserID, "generated", generated)
+		if generated {
+			a.firstPassword = password
+		}
+	case envPassword != "":
+		// Without this line an operator who sets the variable to recover a
+		// lost password would wonder why it does not work.
+		a.Log.Warn(identity.AdminPasswordEnv+" is set but ignored: the user admin exists already and keeps its password; "+
+			"to replace it run skyfold admin reset-password admin", "admin_user_id", res.AdminUserID)
 	}
 	limit, err := identity.ParseRateLimit(cfg.RateLimit)
 	if err != nil {
@@ -172,6 +191,19 @@ func (a *App) setupIdentity(ctx context.Context) error {
 		"revocations_seen_within", a.Identity.RefreshInterval().String())
 	keystone.Register(a.Server, a.Identity, keystone.Options{})
 	return nil
+}
+
+// identityConfig is the identity service's configuration, the same in the
+// server and in the admin commands.
+func identityConfig(cfg config.Config, log *slog.Logger) (identity.Config, error) {
+	issue, err := identity.ParseRateLimit(cfg.TokenIssueLimit)
+	if err != nil {
+		return identity.Config{}, fmt.Errorf("token_issue_limit: %w", err)
+	}
+	return identity.Config{
+		TokenTTL: cfg.TokenTTL, LockoutFailures: cfg.LockoutFailures, LockoutDuration: cfg.LockoutDuration,
+		LockoutExemptAdmin: cfg.LockoutExemptAdmin, TokenIssueLimit: issue, Logger: log,
+	}, nil
 }
 
 func (a *App) ready(ctx context.Context) error {
@@ -247,6 +279,9 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.httpSrv.Serve(a.listener) }()
 	a.Log.Info("skyfold listening", "url", "http://"+a.Addr(), "docs", "http://"+a.Addr()+"/docs")
+	if a.firstPassword != "" {
+		a.showFirstPassword()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -266,6 +301,29 @@ func (a *App) Run(ctx context.Context) error {
 		a.Log.Warn("job queue stop", "err", jerr)
 	}
 	return nil
+}
+
+// showFirstPassword writes the generated admin password to the console once,
+// as a banner set apart from the log lines, with the commands to log in and
+// to recover from a lost password.
+func (a *App) showFirstPassword() {
+	bin := os.Args[0]
+	where := "--data-dir " + a.Cfg.DataDir
+	if a.Cfg.DB != "" {
+		where = "--db <the same database>"
+	}
+	rule := strings.Repeat("=", 78)
+	banner := "\n" + rule + "\n" +
+		"  Skyfold created the user \"admin\" in domain \"Default\" with this password:\n\n" +
+		"      " + a.firstPassword + "\n\n" +
+		"  It is shown only this once and never logged. Log in with\n\n" +
+		"      " + bin + " login --url http://" + a.Addr() + " --user admin\n\n" +
+		"  Lost it? Run (the server may keep running)\n" +
+		"      " + bin + " admin reset-password admin " + where + "\n" +
+		rule + "\n\n"
+	// One write, so that no concurrent log line lands inside the banner.
+	_, _ = io.WriteString(a.console, banner)
+	a.firstPassword = ""
 }
 
 // Close releases the store.
