@@ -26,7 +26,6 @@ import (
 	"github.com/skyfold/skyfold/internal/cluster"
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/identity"
-	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/listing"
 )
 
@@ -76,26 +75,9 @@ func op(id, method, path, summary, action string, tags ...string) huma.Operation
 		Tags: tags, DefaultStatus: http.StatusOK}, action)
 }
 
-// scopeOf is what the caller's grant lets the inventory and clusters show.
-func scopeOf(ctx context.Context) inventory.Scope {
-	c := auth.From(ctx)
-	if c == nil {
-		return inventory.Scope{}
-	}
-	switch c.Grant.Breadth {
-	case identity.BreadthSystem:
-		return inventory.SystemScope
-	case identity.BreadthDomain:
-		return inventory.Scope{DomainID: c.Grant.DomainID}
-	case identity.BreadthProject:
-		return inventory.Scope{ProjectIDs: []string{c.Grant.ProjectID}}
-	}
-	return inventory.Scope{}
-}
-
 // ownerOf is who creates objects: the caller's project owns them.
 func ownerOf(ctx context.Context) cluster.Owner {
-	o := cluster.Owner{Scope: scopeOf(ctx)}
+	o := cluster.Owner{Scope: auth.ScopeOf(ctx)}
 	if c := auth.From(ctx); c != nil {
 		o.UserID = c.UserID()
 		o.DomainID, o.ProjectID = c.Token.DomainID, c.Token.ProjectID

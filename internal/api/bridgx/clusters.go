@@ -28,7 +28,7 @@ func (in *catalogInput) query() cluster.CatalogQuery {
 func (f *Face) registerCatalog(s *api.Server) {
 	api.Register(s, op("region-list", http.MethodGet, "/api/v1/region/list", "List a provider's regions", "cluster/catalogs/list"),
 		func(ctx context.Context, in *catalogInput) (*reply, error) {
-			rs, err := f.Svc.Regions(ctx, scopeOf(ctx), in.query())
+			rs, err := f.Svc.Regions(ctx, auth.ScopeOf(ctx), in.query())
 			if err != nil {
 				return nil, err
 			}
@@ -40,7 +40,7 @@ func (f *Face) registerCatalog(s *api.Server) {
 		})
 	api.Register(s, op("zone-list", http.MethodGet, "/api/v1/zone/list", "List a region's zones", "cluster/catalogs/list"),
 		func(ctx context.Context, in *catalogInput) (*reply, error) {
-			zs, err := f.Svc.Zones(ctx, scopeOf(ctx), in.query())
+			zs, err := f.Svc.Zones(ctx, auth.ScopeOf(ctx), in.query())
 			if err != nil {
 				return nil, err
 			}
@@ -52,7 +52,7 @@ func (f *Face) registerCatalog(s *api.Server) {
 		})
 	api.Register(s, op("instance-type-list", http.MethodGet, "/api/v1/instance_type/list", "List a zone's instance types", "cluster/catalogs/list"),
 		func(ctx context.Context, in *catalogInput) (*reply, error) {
-			ts, err := f.Svc.InstanceTypes(ctx, scopeOf(ctx), in.query())
+			ts, err := f.Svc.InstanceTypes(ctx, auth.ScopeOf(ctx), in.query())
 			if err != nil {
 				return nil, err
 			}
@@ -69,7 +69,7 @@ func (f *Face) registerCatalog(s *api.Server) {
 		})
 	api.Register(s, op("image-list", http.MethodGet, "/api/v1/image/list", "List a region's public images", "cluster/catalogs/list"),
 		func(ctx context.Context, in *catalogInput) (*reply, error) {
-			ims, err := f.Svc.Images(ctx, scopeOf(ctx), in.query())
+			ims, err := f.Svc.Images(ctx, auth.ScopeOf(ctx), in.query())
 			if err != nil {
 				return nil, err
 			}
@@ -385,7 +385,7 @@ func (f *Face) registerClusters(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			page, err := f.Svc.ListClusters(ctx, scopeOf(ctx), cluster.ClusterQuery{AccountKey: in.Account, Page: p})
+			page, err := f.Svc.ListClusters(ctx, auth.ScopeOf(ctx), cluster.ClusterQuery{AccountKey: in.Account, Page: p})
 			if err != nil {
 				return nil, err
 			}
@@ -409,7 +409,7 @@ func (f *Face) registerClusters(s *api.Server) {
 		})
 
 	get := func(ctx context.Context, idOrName string) (*reply, error) {
-		c, err := f.Svc.GetCluster(ctx, scopeOf(ctx), idOrName)
+		c, err := f.Svc.GetCluster(ctx, auth.ScopeOf(ctx), idOrName)
 		if err != nil {
 			return nil, err
 		}
@@ -477,7 +477,7 @@ func (f *Face) registerClusters(s *api.Server) {
 		} else if present {
 			p.Tags = &tags
 		}
-		c, err := f.Svc.UpdateCluster(ctx, scopeOf(ctx), ref, p)
+		c, err := f.Svc.UpdateCluster(ctx, auth.ScopeOf(ctx), ref, p)
 		if err != nil {
 			return nil, err
 		}
@@ -488,7 +488,7 @@ func (f *Face) registerClusters(s *api.Server) {
 	api.Register(s, op("cluster-edit", http.MethodPost, "/api/v1/cluster/edit", "Change a cluster (BridgX's name)", "cluster/clusters/update"), update)
 
 	del := func(ctx context.Context, ref string) (*reply, error) {
-		c, err := f.Svc.DeleteCluster(ctx, scopeOf(ctx), ref)
+		c, err := f.Svc.DeleteCluster(ctx, auth.ScopeOf(ctx), ref)
 		if err != nil {
 			return nil, err
 		}

@@ -197,7 +197,7 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 			if in.Enabled != "" {
 				p.Filters = append(p.Filters, eq("enabled", boolDB(in.Enabled)))
 			}
-			page, err := f.Inv.ListAccounts(ctx, scopeOf(ctx), p)
+			page, err := f.Inv.ListAccounts(ctx, auth.ScopeOf(ctx), p)
 			if err != nil {
 				return nil, err
 			}
@@ -216,7 +216,7 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 		})
 
 	get := func(ctx context.Context, id string) (*inventory.Account, error) {
-		return f.Inv.GetVisible(ctx, scopeOf(ctx), id)
+		return f.Inv.GetVisible(ctx, auth.ScopeOf(ctx), id)
 	}
 	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-get-cloudaccount", Method: http.MethodGet,
 		Path: "/api/v2/cloudaccounts/{id}", Summary: "Get a cloud account", Tags: tags}, "compute/cloudaccounts/get"),

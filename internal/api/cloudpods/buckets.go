@@ -57,7 +57,7 @@ func (f *Face) RegisterBuckets(s *api.Server) {
 				return nil, err
 			}
 			// The provider must be one the caller can see.
-			provs, err := f.Inv.Providers(ctx, scopeOf(ctx), "")
+			provs, err := f.Inv.Providers(ctx, auth.ScopeOf(ctx), "")
 			if err != nil {
 				return nil, err
 			}
@@ -91,14 +91,14 @@ func (f *Face) RegisterBuckets(s *api.Server) {
 			if c := auth.From(ctx); c != nil {
 				uid = c.UserID()
 			}
-			r, err := f.Inv.GetResource(ctx, scopeOf(ctx), inventory.KindBucket, in.ID)
+			r, err := f.Inv.GetResource(ctx, auth.ScopeOf(ctx), inventory.KindBucket, in.ID)
 			if err != nil {
 				return nil, err
 			}
 			if c := auth.From(ctx); c == nil || !c.Covers(r.DomainID, r.ProjectID) {
 				return nil, errs.E(errs.Forbidden, "you cannot delete bucket %s", r.Name)
 			}
-			t, err := f.Inv.DeleteBucket(ctx, scopeOf(ctx), r.ID, uid)
+			t, err := f.Inv.DeleteBucket(ctx, auth.ScopeOf(ctx), r.ID, uid)
 			if err != nil {
 				return nil, err
 			}

@@ -41,7 +41,7 @@ type zoneListInput struct {
 
 // usableRegions maps region id → the visible providers that sync it.
 func (f *Face) usableRegions(ctx context.Context) (map[string][]inventory.CloudProvider, error) {
-	provs, err := f.Inv.Providers(ctx, scopeOf(ctx), "")
+	provs, err := f.Inv.Providers(ctx, auth.ScopeOf(ctx), "")
 	if err != nil {
 		return nil, err
 	}
@@ -183,13 +183,13 @@ func (f *Face) RegisterRegions(s *api.Server) {
 		func(ctx context.Context, in *providerListInput) (*resourceListOutput, error) {
 			acct := ""
 			if in.Account != "" {
-				a, err := f.Inv.GetVisible(ctx, scopeOf(ctx), in.Account)
+				a, err := f.Inv.GetVisible(ctx, auth.ScopeOf(ctx), in.Account)
 				if err != nil {
 					return nil, errs.Field("cloudaccount", "no such cloud account "+in.Account)
 				}
 				acct = a.ID
 			}
-			provs, err := f.Inv.Providers(ctx, scopeOf(ctx), acct)
+			provs, err := f.Inv.Providers(ctx, auth.ScopeOf(ctx), acct)
 			if err != nil {
 				return nil, err
 			}

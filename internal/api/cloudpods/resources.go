@@ -69,7 +69,7 @@ func (f *Face) RegisterResources(s *api.Server) {
 					return nil, err
 				}
 				rf.WithData = in.Details
-				page, err := f.Inv.ListResources(ctx, scopeOf(ctx), c.kind, rf, p)
+				page, err := f.Inv.ListResources(ctx, auth.ScopeOf(ctx), c.kind, rf, p)
 				if err != nil {
 					return nil, err
 				}
@@ -83,7 +83,7 @@ func (f *Face) RegisterResources(s *api.Server) {
 		api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-get-" + c.path, Method: http.MethodGet,
 			Path: "/api/v2/" + c.path + "/{id}", Summary: "Get one of " + c.path, Tags: tags}, "compute/"+c.path+"/get"),
 			func(ctx context.Context, in *idInput) (*objectOutput, error) {
-				r, err := f.Inv.GetResource(ctx, scopeOf(ctx), c.kind, in.ID)
+				r, err := f.Inv.GetResource(ctx, auth.ScopeOf(ctx), c.kind, in.ID)
 				if err != nil {
 					return nil, err
 				}
@@ -100,7 +100,7 @@ func (f *Face) RegisterResources(s *api.Server) {
 				if err != nil {
 					return nil, err
 				}
-				st, err := f.Inv.Statistics(ctx, scopeOf(ctx), c.kind, rf)
+				st, err := f.Inv.Statistics(ctx, auth.ScopeOf(ctx), c.kind, rf)
 				if err != nil {
 					return nil, err
 				}
@@ -123,7 +123,7 @@ func (f *Face) resourceFilter(ctx context.Context, in *resourceListInput) (inven
 		rf.ProjectID = in.Tenant
 	}
 	if in.Cloudaccount != "" {
-		a, err := f.Inv.GetVisible(ctx, scopeOf(ctx), in.Cloudaccount)
+		a, err := f.Inv.GetVisible(ctx, auth.ScopeOf(ctx), in.Cloudaccount)
 		if err != nil {
 			return rf, errs.Field("cloudaccount", "no such cloud account "+in.Cloudaccount)
 		}

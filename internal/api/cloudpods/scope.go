@@ -10,23 +10,6 @@ import (
 	"github.com/skyfold/skyfold/internal/inventory"
 )
 
-// scopeOf turns the caller's grant into what the inventory may show.
-func scopeOf(ctx context.Context) inventory.Scope {
-	c := auth.From(ctx)
-	if c == nil {
-		return inventory.Scope{}
-	}
-	switch c.Grant.Breadth {
-	case identity.BreadthSystem:
-		return inventory.SystemScope
-	case identity.BreadthDomain:
-		return inventory.Scope{DomainID: c.Grant.DomainID}
-	case identity.BreadthProject:
-		return inventory.Scope{ProjectIDs: []string{c.Grant.ProjectID}}
-	}
-	return inventory.Scope{}
-}
-
 // names resolves what responses show beside a row — domain and project
 // names, the account and the region — once per request, not once per row.
 type names struct {

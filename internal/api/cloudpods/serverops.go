@@ -134,7 +134,7 @@ func (f *Face) RegisterServerOps(s *api.Server) {
 			if _, err := f.ownServer(ctx, in.ID); err != nil {
 				return nil, err
 			}
-			r, c, err := f.Inv.ServerConsole(ctx, scopeOf(ctx), in.ID)
+			r, c, err := f.Inv.ServerConsole(ctx, auth.ScopeOf(ctx), in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -149,7 +149,7 @@ func (f *Face) RegisterServerOps(s *api.Server) {
 		Path: "/api/v2/cloudaccounts/{id}/quota", Summary: "The private-cloud tenant's quota and usage behind an account",
 		Tags: []string{"cloudaccounts"}}, "compute/cloudaccounts/get"),
 		func(ctx context.Context, in *idInput) (*objectOutput, error) {
-			q, err := f.Inv.Quota(ctx, scopeOf(ctx), in.ID)
+			q, err := f.Inv.Quota(ctx, auth.ScopeOf(ctx), in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -163,7 +163,7 @@ func (f *Face) RegisterServerOps(s *api.Server) {
 			if project == "" {
 				project = in.Tenant
 			}
-			qs, err := f.Inv.ProjectQuotas(ctx, scopeOf(ctx), project)
+			qs, err := f.Inv.ProjectQuotas(ctx, auth.ScopeOf(ctx), project)
 			if err != nil {
 				return nil, err
 			}
@@ -254,7 +254,7 @@ func memMB(v any) (int, error) {
 
 // ownServer returns a server the caller may change.
 func (f *Face) ownServer(ctx context.Context, id string) (*inventory.Resource, error) {
-	r, err := f.Inv.GetResource(ctx, scopeOf(ctx), inventory.KindServer, id)
+	r, err := f.Inv.GetResource(ctx, auth.ScopeOf(ctx), inventory.KindServer, id)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +273,7 @@ func (f *Face) serverAction(ctx context.Context, id string, op inventory.ServerO
 	if c := auth.From(ctx); c != nil {
 		oi.UserID = c.UserID()
 	}
-	cur, t, err := f.Inv.ServerAction(ctx, scopeOf(ctx), r.ID, op, oi)
+	cur, t, err := f.Inv.ServerAction(ctx, auth.ScopeOf(ctx), r.ID, op, oi)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +295,7 @@ func (f *Face) createServer(ctx context.Context, in *serverCreateInput) (*object
 	if network == "" {
 		return nil, errs.Field("network", "required")
 	}
-	net, err := f.Inv.GetResource(ctx, scopeOf(ctx), inventory.KindNetwork, network)
+	net, err := f.Inv.GetResource(ctx, auth.ScopeOf(ctx), inventory.KindNetwork, network)
 	if err != nil {
 		return nil, errs.Field("network", "no such network "+network)
 	}
@@ -332,7 +332,7 @@ func (f *Face) createServer(ctx context.Context, in *serverCreateInput) (*object
 	if c != nil {
 		ci.UserID = c.UserID()
 	}
-	r, t, err := f.Inv.CreateServer(ctx, scopeOf(ctx), ci)
+	r, t, err := f.Inv.CreateServer(ctx, auth.ScopeOf(ctx), ci)
 	if err != nil {
 		return nil, err
 	}
