@@ -14,29 +14,45 @@ import (
 // AppCredJSON is Keystone's application credential. Secret is set only in
 // the answer to its creation.
 type AppCredJSON struct {
-	ID           string           `json:"id"`
-	Name         string           `json:"name"`
-	Description  string           `json:"description"`
-	Secret       string           `json:"secret,omitempty"`
-	ExpiresAt    *string          `json:"expires_at"`
-	ProjectID    string           `json:"project_id"`
-	UserID       string           `json:"user_id"`
-	Roles        []map[string]any `json:"roles"`
-	Unrestricted bool             `json:"unrestricted"`
-	AccessRules  []any            `json:"access_rules"`
-	Links        Links            `json:"links"`
+	ID           string            `json:"id"`
+	Name         string            `json:"name"`
+	Description  string            `json:"description"`
+	Secret       string            `json:"secret,omitempty"`
+	ExpiresAt    *string           `json:"expires_at"`
+	ProjectID    string            `json:"project_id"`
+	UserID       string            `json:"user_id"`
+	Roles        []AppCredRoleJSON `json:"roles"`
+	Unrestricted bool              `json:"unrestricted"`
+	AccessRules  []AccessRuleJSON  `json:"access_rules" doc:"always empty: access rules are not supported"`
+	Links        Links             `json:"links"`
+}
+
+// AppCredRoleJSON is a role an application credential carries; roles
+// here are global, so domain_id is always null.
+type AppCredRoleJSON struct {
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	DomainID *string `json:"domain_id"`
+}
+
+// AccessRuleJSON is Keystone's access rule of an application credential.
+type AccessRuleJSON struct {
+	ID      string `json:"id"`
+	Service string `json:"service"`
+	Path    string `json:"path"`
+	Method  string `json:"method"`
 }
 
 func appCredJSON(ctx context.Context, ac *identity.AppCredential, secret string) AppCredJSON {
 	j := AppCredJSON{ID: ac.ID, Name: ac.Name, Description: ac.Description, Secret: secret, ProjectID: ac.ProjectID,
-		UserID: ac.UserID, Unrestricted: ac.Unrestricted, AccessRules: []any{}, Roles: []map[string]any{},
+		UserID: ac.UserID, Unrestricted: ac.Unrestricted, AccessRules: []AccessRuleJSON{}, Roles: []AppCredRoleJSON{},
 		Links: selfLink(ctx, "users/"+ac.UserID+"/application_credentials/"+ac.ID)}
 	if ac.ExpiresAt != nil {
 		s := ksTime(*ac.ExpiresAt)
 		j.ExpiresAt = &s
 	}
 	for _, r := range ac.Roles {
-		j.Roles = append(j.Roles, map[string]any{"id": r.ID, "name": r.Name, "domain_id": nil})
+		j.Roles = append(j.Roles, AppCredRoleJSON{ID: r.ID, Name: r.Name})
 	}
 	return j
 }

@@ -11,18 +11,18 @@ import (
 
 // DomainJSON is Keystone's domain.
 type DomainJSON struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	Description string         `json:"description"`
-	Enabled     bool           `json:"enabled"`
-	Tags        []string       `json:"tags"`
-	Options     map[string]any `json:"options"`
-	Links       Links          `json:"links"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Enabled     bool            `json:"enabled"`
+	Tags        []string        `json:"tags"`
+	Options     ResourceOptions `json:"options"`
+	Links       Links           `json:"links"`
 }
 
 func domainJSON(ctx context.Context, d *identity.Domain) DomainJSON {
 	return DomainJSON{ID: d.ID, Name: d.Name, Description: d.Description, Enabled: d.Enabled,
-		Tags: []string{}, Options: map[string]any{}, Links: selfLink(ctx, "domains/"+d.ID)}
+		Tags: []string{}, Options: ResourceOptions{}, Links: selfLink(ctx, "domains/"+d.ID)}
 }
 
 func domainsJSON(ctx context.Context, ds []identity.Domain) []DomainJSON {

@@ -232,3 +232,13 @@ func (f *face) registerVersion(s *api.Server) {
 }
 
 type versionBaseKey struct{}
+
+// ResourceOptions are Keystone's resource options (immutable,
+// multi-factor rules …): a name to a boolean or a list, open-ended by
+// Keystone's own definition.
+type ResourceOptions map[string]any
+
+// Schema says so in the document instead of leaving the values blank.
+func (ResourceOptions) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeObject, AdditionalProperties: true, Description: "resource options by name"}
+}

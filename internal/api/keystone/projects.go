@@ -12,16 +12,16 @@ import (
 
 // ProjectJSON is Keystone's project.
 type ProjectJSON struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	DomainID    string         `json:"domain_id"`
-	Description string         `json:"description"`
-	Enabled     bool           `json:"enabled"`
-	ParentID    string         `json:"parent_id"`
-	IsDomain    bool           `json:"is_domain"`
-	Tags        []string       `json:"tags"`
-	Options     map[string]any `json:"options"`
-	Links       Links          `json:"links"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	DomainID    string          `json:"domain_id"`
+	Description string          `json:"description"`
+	Enabled     bool            `json:"enabled"`
+	ParentID    string          `json:"parent_id"`
+	IsDomain    bool            `json:"is_domain"`
+	Tags        []string        `json:"tags"`
+	Options     ResourceOptions `json:"options"`
+	Links       Links           `json:"links"`
 }
 
 func projectJSON(ctx context.Context, p *identity.Project) ProjectJSON {
@@ -30,7 +30,7 @@ func projectJSON(ctx context.Context, p *identity.Project) ProjectJSON {
 		tags = []string{}
 	}
 	return ProjectJSON{ID: p.ID, Name: p.Name, DomainID: p.DomainID, Description: p.Description, Enabled: p.Enabled,
-		ParentID: p.DomainID, Tags: tags, Options: map[string]any{}, Links: selfLink(ctx, "projects/"+p.ID)}
+		ParentID: p.DomainID, Tags: tags, Options: ResourceOptions{}, Links: selfLink(ctx, "projects/"+p.ID)}
 }
 
 func projectsJSON(ctx context.Context, ps []identity.Project) []ProjectJSON {

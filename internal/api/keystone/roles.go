@@ -11,16 +11,16 @@ import (
 
 // RoleJSON is Keystone's role.
 type RoleJSON struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	DomainID    *string        `json:"domain_id"`
-	Description string         `json:"description"`
-	Options     map[string]any `json:"options"`
-	Links       Links          `json:"links"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	DomainID    *string         `json:"domain_id"`
+	Description string          `json:"description"`
+	Options     ResourceOptions `json:"options"`
+	Links       Links           `json:"links"`
 }
 
 func roleJSON(ctx context.Context, r *identity.Role) RoleJSON {
-	opts := map[string]any{}
+	opts := ResourceOptions{}
 	if r.Builtin {
 		opts["immutable"] = true
 	}

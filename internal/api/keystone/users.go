@@ -12,21 +12,21 @@ import (
 
 // UserJSON is Keystone's user. It never carries the password or its hash.
 type UserJSON struct {
-	ID                string         `json:"id"`
-	Name              string         `json:"name"`
-	DomainID          string         `json:"domain_id"`
-	Enabled           bool           `json:"enabled"`
-	DefaultProjectID  string         `json:"default_project_id,omitempty"`
-	Email             string         `json:"email,omitempty"`
-	Description       string         `json:"description,omitempty"`
-	PasswordExpiresAt *string        `json:"password_expires_at"`
-	Options           map[string]any `json:"options"`
-	Links             Links          `json:"links"`
+	ID                string          `json:"id"`
+	Name              string          `json:"name"`
+	DomainID          string          `json:"domain_id"`
+	Enabled           bool            `json:"enabled"`
+	DefaultProjectID  string          `json:"default_project_id,omitempty"`
+	Email             string          `json:"email,omitempty"`
+	Description       string          `json:"description,omitempty"`
+	PasswordExpiresAt *string         `json:"password_expires_at"`
+	Options           ResourceOptions `json:"options"`
+	Links             Links           `json:"links"`
 }
 
 func userJSON(ctx context.Context, u *identity.User) UserJSON {
 	return UserJSON{ID: u.ID, Name: u.Name, DomainID: u.DomainID, Enabled: u.Enabled, DefaultProjectID: u.DefaultProjectID,
-		Email: u.Email, Description: u.Description, Options: map[string]any{}, Links: selfLink(ctx, "users/"+u.ID)}
+		Email: u.Email, Description: u.Description, Options: ResourceOptions{}, Links: selfLink(ctx, "users/"+u.ID)}
 }
 
 // UserFields are a user's writable fields.
