@@ -25,14 +25,6 @@ func domainJSON(ctx context.Context, d *identity.Domain) DomainJSON {
 		Tags: []string{}, Options: ResourceOptions{}, Links: selfLink(ctx, "domains/"+d.ID)}
 }
 
-func domainsJSON(ctx context.Context, ds []identity.Domain) []DomainJSON {
-	out := make([]DomainJSON, len(ds))
-	for i := range ds {
-		out[i] = domainJSON(ctx, &ds[i])
-	}
-	return out
-}
-
 // DomainFields are a domain's writable fields.
 type DomainFields struct {
 	_           struct{}       `additionalProperties:"true"`
@@ -101,7 +93,7 @@ func (f *face) registerDomains(s *api.Server) {
 				return nil, err
 			}
 			out := &domainsOutput{}
-			out.Body.Domains = domainsJSON(ctx, ds)
+			out.Body.Domains = views(ctx, ds, domainJSON)
 			out.Body.Links = listLinks(ctx, "domains")
 			return out, nil
 		})

@@ -242,7 +242,7 @@ func registerGrantList[I any, P interface {
 				return nil, err
 			}
 			out := &rolesOutput{}
-			out.Body.Roles = rolesJSON(ctx, rs)
+			out.Body.Roles = views(ctx, rs, roleJSON)
 			out.Body.Links = listLinks(ctx, strings.TrimPrefix(path, "/v3/"))
 			return out, nil
 		})

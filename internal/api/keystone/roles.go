@@ -27,14 +27,6 @@ func roleJSON(ctx context.Context, r *identity.Role) RoleJSON {
 	return RoleJSON{ID: r.ID, Name: r.Name, Description: r.Description, Options: opts, Links: selfLink(ctx, "roles/"+r.ID)}
 }
 
-func rolesJSON(ctx context.Context, rs []identity.Role) []RoleJSON {
-	out := make([]RoleJSON, len(rs))
-	for i := range rs {
-		out[i] = roleJSON(ctx, &rs[i])
-	}
-	return out
-}
-
 // RoleFields are a role's writable fields.
 type RoleFields struct {
 	_           struct{}       `additionalProperties:"true"`
@@ -93,7 +85,7 @@ func (f *face) registerRoles(s *api.Server) {
 				return nil, err
 			}
 			out := &rolesOutput{}
-			out.Body.Roles = rolesJSON(ctx, rs)
+			out.Body.Roles = views(ctx, rs, roleJSON)
 			out.Body.Links = listLinks(ctx, "roles")
 			return out, nil
 		})

@@ -301,10 +301,7 @@ func (f *face) registerAuth(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			out := &projectsOutput{}
-			out.Body.Projects = projectsJSON(ctx, ps)
-			out.Body.Links = listLinks(ctx, "auth/projects")
-			return out, nil
+			return projectList(ctx, ps, "auth/projects"), nil
 		})
 
 	api.Register(s, auth.Authenticated(op("auth-domains", http.MethodGet, "/v3/auth/domains", "Domains the token's user may scope to", "tokens")),
@@ -314,7 +311,7 @@ func (f *face) registerAuth(s *api.Server) {
 				return nil, err
 			}
 			out := &domainsOutput{}
-			out.Body.Domains = domainsJSON(ctx, ds)
+			out.Body.Domains = views(ctx, ds, domainJSON)
 			out.Body.Links = listLinks(ctx, "auth/domains")
 			return out, nil
 		})
