@@ -405,78 +405,80 @@ func (n *names) ref(kind, id string, with bool) *RefJSON {
 }
 
 func (f *face) registerAssignments(s *api.Server) {
-	api.Register(s, auth.Policy(op("list-role-assignments", http.MethodGet, "/v3/role_assignments", "List role assignments", "role grants"), "identity/role_assignments/list"),
-		func(ctx context.Context, in *assignmentListInput) (*assignmentsOutput, error) {
-			c := caller(ctx)
-			filter := identity.AssignmentFilter{
-				UserID: in.UserID, GroupID: in.GroupID, RoleID: in.RoleID, ProjectID: in.ProjectID, DomainID: in.DomainID,
-				Effective: in.effective,
-			}
-			if in.System != "" {
-				if in.System != "all" {
-					return nil, errs.Field("scope.system", "must be all")
-				}
-				filter.System = true
-			}
-			if in.InheritedTo != "" {
-				if in.InheritedTo != "projects" {
-					return nil, errs.Field("scope.OS-INHERIT:inherited_to", "must be projects")
-				}
-				t := true
-				filter.Inherited = &t
-			}
-			vis := c.Grant
-			if in.UserID != "" && in.UserID == c.UserID() {
-				// Anyone may list their own assignments.
-				vis = identity.Grant{Breadth: identity.BreadthSystem}
-			}
-			as, err := f.svc.ListAssignments(ctx, filter, vis)
-			if err != nil {
-				return nil, err
-			}
-			n := &names{f: f, ctx: ctx, domains: map[string]string{}, cache: map[string]*RefJSON{}}
-			b := base(ctx) + "/v3/"
-			out := &assignmentsOutput{}
-			out.Body.RoleAssignments = make([]AssignmentJSON, 0, len(as))
-			for _, a := range as {
-				j := AssignmentJSON{Role: n.ref("role", a.RoleID, in.names), Links: map[string]string{}}
-				actorPath := "users/" + a.ActorID
-				if a.ActorType == identity.ActorUser {
-					j.User = n.ref("user", a.ActorID, in.names)
-				} else {
-					j.Group = n.ref("group", a.ActorID, in.names)
-					actorPath = "groups/" + a.ActorID
-				}
-				targetPath := ""
-				switch a.TargetType {
-				case identity.TargetProject:
-					j.Scope.Project = n.ref("project", a.TargetID, in.names)
-					targetPath = "projects/" + a.TargetID
-				case identity.TargetDomain:
-					j.Scope.Domain = n.ref("domain", a.TargetID, in.names)
-					targetPath = "domains/" + a.TargetID
-				default:
-					j.Scope.System = &SystemScopeJSON{All: true}
-					targetPath = "system"
-				}
-				switch {
-				case a.Inherited && a.ViaDomainID != "":
-					// An effective entry: the project scope, linked to the
-					// domain assignment it comes from.
-					j.Links["assignment"] = b + "OS-INHERIT/domains/" + a.ViaDomainID + "/" + actorPath + "/roles/" + a.RoleID + "/inherited_to_projects"
-				case a.Inherited:
-					j.Scope.InheritedTo = "projects"
-					j.Links["assignment"] = b + "OS-INHERIT/" + targetPath + "/" + actorPath + "/roles/" + a.RoleID + "/inherited_to_projects"
-				default:
-					j.Links["assignment"] = b + targetPath + "/" + actorPath + "/roles/" + a.RoleID
-				}
-				if a.ViaGroupID != "" {
-					j.Links["assignment"] = strings.Replace(j.Links["assignment"], "/users/"+a.ActorID+"/", "/groups/"+a.ViaGroupID+"/", 1)
-					j.Links["membership"] = b + "groups/" + a.ViaGroupID + "/users/" + a.ActorID
-				}
-				out.Body.RoleAssignments = append(out.Body.RoleAssignments, j)
-			}
-			out.Body.Links = listLinks(ctx, "role_assignments")
-			return out, nil
-		})
+	api.Register(s, auth.Policy(op("list-role-assignments", http.MethodGet, "/v3/role_assignments", "List role assignments", "role grants"), "identity/role_assignments/list"), f.listRoleAssignments)
+}
+
+func (f *face) listRoleAssignments(ctx context.Context, in *assignmentListInput) (*assignmentsOutput, error) {
+	c := caller(ctx)
+	filter := identity.AssignmentFilter{
+		UserID: in.UserID, GroupID: in.GroupID, RoleID: in.RoleID, ProjectID: in.ProjectID, DomainID: in.DomainID,
+		Effective: in.effective,
+	}
+	if in.System != "" {
+		if in.System != "all" {
+			return nil, errs.Field("scope.system", "must be all")
+		}
+		filter.System = true
+	}
+	if in.InheritedTo != "" {
+		if in.InheritedTo != "projects" {
+			return nil, errs.Field("scope.OS-INHERIT:inherited_to", "must be projects")
+		}
+		t := true
+		filter.Inherited = &t
+	}
+	vis := c.Grant
+	if in.UserID != "" && in.UserID == c.UserID() {
+		// Anyone may list their own assignments.
+		vis = identity.Grant{Breadth: identity.BreadthSystem}
+	}
+	as, err := f.svc.ListAssignments(ctx, filter, vis)
+	if err != nil {
+		return nil, err
+	}
+	n := &names{f: f, ctx: ctx, domains: map[string]string{}, cache: map[string]*RefJSON{}}
+	b := base(ctx) + "/v3/"
+	out := &assignmentsOutput{}
+	out.Body.RoleAssignments = make([]AssignmentJSON, 0, len(as))
+	for _, a := range as {
+		j := AssignmentJSON{Role: n.ref("role", a.RoleID, in.names), Links: map[string]string{}}
+		actorPath := "users/" + a.ActorID
+		if a.ActorType == identity.ActorUser {
+			j.User = n.ref("user", a.ActorID, in.names)
+		} else {
+			j.Group = n.ref("group", a.ActorID, in.names)
+			actorPath = "groups/" + a.ActorID
+		}
+		targetPath := ""
+		switch a.TargetType {
+		case identity.TargetProject:
+			j.Scope.Project = n.ref("project", a.TargetID, in.names)
+			targetPath = "projects/" + a.TargetID
+		case identity.TargetDomain:
+			j.Scope.Domain = n.ref("domain", a.TargetID, in.names)
+			targetPath = "domains/" + a.TargetID
+		default:
+			j.Scope.System = &SystemScopeJSON{All: true}
+			targetPath = "system"
+		}
+		switch {
+		case a.Inherited && a.ViaDomainID != "":
+			// An effective entry: the project scope, linked to the
+			// domain assignment it comes from.
+			j.Links["assignment"] = b + "OS-INHERIT/domains/" + a.ViaDomainID + "/" + actorPath + "/roles/" + a.RoleID + "/inherited_to_projects"
+		case a.Inherited:
+			j.Scope.InheritedTo = "projects"
+			j.Links["assignment"] = b + "OS-INHERIT/" + targetPath + "/" + actorPath + "/roles/" + a.RoleID + "/inherited_to_projects"
+		default:
+			j.Links["assignment"] = b + targetPath + "/" + actorPath + "/roles/" + a.RoleID
+		}
+		if a.ViaGroupID != "" {
+			j.Links["assignment"] = strings.Replace(j.Links["assignment"], "/users/"+a.ActorID+"/", "/groups/"+a.ViaGroupID+"/", 1)
+			j.Links["membership"] = b + "groups/" + a.ViaGroupID + "/users/" + a.ActorID
+		}
+		out.Body.RoleAssignments = append(out.Body.RoleAssignments, j)
+	}
+	out.Body.Links = listLinks(ctx, "role_assignments")
+	return out, nil
+
 }

@@ -73,6 +73,13 @@ func empty(o huma.Operation) huma.Operation {
 	return o
 }
 
+// unvalidated leaves the body to the handler, which answers Keystone's own
+// messages for a malformed one.
+func unvalidated(o huma.Operation) huma.Operation {
+	o.SkipValidateBody = true
+	return o
+}
+
 // described adds a description to an operation.
 func described(o huma.Operation, text string) huma.Operation {
 	o.Description = text
