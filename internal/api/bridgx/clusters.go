@@ -9,8 +9,10 @@ import (
 
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
+	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/cluster"
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/inventory"
 )
 
 type catalogInput struct {
@@ -34,49 +36,33 @@ func (f *Face) registerCatalog(s *api.Server) {
 }
 
 func (f *Face) listRegions(ctx context.Context, in *catalogInput) (*answer[[]bridgXRegion], error) {
-	rs, err := f.Svc.Regions(ctx, auth.ScopeOf(ctx), in.query())
-	if err != nil {
-		return nil, err
-	}
-	out := make([]bridgXRegion, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, bridgXRegion{RegionID: r.ID, LocalName: r.LocalName})
-	}
-	return answerOf(out), nil
+	return catalog(ctx, in, f.Svc.Regions, func(r cloud.Region) bridgXRegion { return bridgXRegion{RegionID: r.ID, LocalName: r.LocalName} })
 }
 
 func (f *Face) listZones(ctx context.Context, in *catalogInput) (*answer[[]bridgXZone], error) {
-	zs, err := f.Svc.Zones(ctx, auth.ScopeOf(ctx), in.query())
-	if err != nil {
-		return nil, err
-	}
-	out := make([]bridgXZone, 0, len(zs))
-	for _, z := range zs {
-		out = append(out, bridgXZone{ZoneID: z.ID, LocalName: z.LocalName})
-	}
-	return answerOf(out), nil
+	return catalog(ctx, in, f.Svc.Zones, func(z cloud.Zone) bridgXZone { return bridgXZone{ZoneID: z.ID, LocalName: z.LocalName} })
 }
 
 func (f *Face) listInstanceTypes(ctx context.Context, in *catalogInput) (*answer[[]bridgXInstanceType], error) {
-	ts, err := f.Svc.InstanceTypes(ctx, auth.ScopeOf(ctx), in.query())
-	if err != nil {
-		return nil, err
-	}
-	out := make([]bridgXInstanceType, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, instanceTypeOf(t))
-	}
-	return answerOf(out), nil
+	return catalog(ctx, in, f.Svc.InstanceTypes, instanceTypeOf)
 }
 
 func (f *Face) listImages(ctx context.Context, in *catalogInput) (*answer[[]bridgXImage], error) {
-	ims, err := f.Svc.Images(ctx, auth.ScopeOf(ctx), in.query())
+	return catalog(ctx, in, f.Svc.Images, func(im cloud.Image) bridgXImage {
+		return bridgXImage{OSType: im.OSType, OSName: im.OSName, ImageID: im.ID}
+	})
+}
+
+// catalog answers one of the catalog lists, never null.
+func catalog[E, V any](ctx context.Context, in *catalogInput, list func(context.Context, inventory.Scope, cluster.CatalogQuery) ([]E, error),
+	view func(E) V) (*answer[[]V], error) {
+	es, err := list(ctx, auth.ScopeOf(ctx), in.query())
 	if err != nil {
 		return nil, err
 	}
-	out := make([]bridgXImage, 0, len(ims))
-	for _, im := range ims {
-		out = append(out, bridgXImage{OSType: im.OSType, OSName: im.OSName, ImageID: im.ID})
+	out := make([]V, 0, len(es))
+	for _, e := range es {
+		out = append(out, view(e))
 	}
 	return answerOf(out), nil
 }
@@ -470,18 +456,16 @@ func (f *Face) removeCluster(ctx context.Context, ref string) (*answer[string], 
 }
 
 func (f *Face) expandCluster(ctx context.Context, in *rawInput) (*answer[bridgXTaskID], error) {
-	b, err := needBody(in)
-	if err != nil {
-		return nil, err
-	}
-	e, err := parseExpand(b)
-	if err != nil {
-		return nil, err
-	}
-	return f.resize(ctx, e)
+	return f.resize(ctx, in, false)
 }
 
 func (f *Face) shrinkCluster(ctx context.Context, in *rawInput) (*answer[bridgXTaskID], error) {
+	return f.resize(ctx, in, true)
+}
+
+// resize starts an expand or shrink task and answers its id; on the expand
+// path the body decides which (see parseExpand).
+func (f *Face) resize(ctx context.Context, in *rawInput, shrink bool) (*answer[bridgXTaskID], error) {
 	b, err := needBody(in)
 	if err != nil {
 		return nil, err
@@ -490,15 +474,9 @@ func (f *Face) shrinkCluster(ctx context.Context, in *rawInput) (*answer[bridgXT
 	if err != nil {
 		return nil, err
 	}
-	e.Shrink = true
-	return f.resize(ctx, e)
-}
-
-// resize starts an expand or shrink task and answers its id.
-func (f *Face) resize(ctx context.Context, e expandBody) (*answer[bridgXTaskID], error) {
+	e.Shrink = e.Shrink || shrink
 	o := ownerOf(ctx)
 	var t *cluster.Task
-	var err error
 	if e.Shrink {
 		if c := auth.From(ctx); c != nil {
 			if _, allowed := c.Can("cluster/clusters/shrink"); !allowed {
