@@ -54,13 +54,8 @@ func (s *Service) CreateDomain(ctx context.Context, d Domain) (*Domain, error) {
 	if err := checkDescription("domain.description", d.Description); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if d.ID == "" {
-		d.ID = NewID()
-	}
-	d.CreatedAt, d.UpdatedAt = now, now
-	if _, err := s.db.NewInsert().Model(&d).Exec(ctx); err != nil {
-		return nil, conflict(err, "domain", d.Name)
+	if err := s.insertNew(ctx, &d, &d.ID, &d.CreatedAt, &d.UpdatedAt, "domain", d.Name); err != nil {
+		return nil, err
 	}
 	return &d, nil
 }
@@ -200,16 +195,11 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 	if err := s.domainExists(ctx, "project.domain_id", p.DomainID); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if p.ID == "" {
-		p.ID = NewID()
-	}
 	if p.Tags == nil {
 		p.Tags = []string{}
 	}
-	p.CreatedAt, p.UpdatedAt = now, now
-	if _, err := s.db.NewInsert().Model(&p).Exec(ctx); err != nil {
-		return nil, conflict(err, "project", p.Name)
+	if err := s.insertNew(ctx, &p, &p.ID, &p.CreatedAt, &p.UpdatedAt, "project", p.Name); err != nil {
+		return nil, err
 	}
 	s.forgetDomainProjects(p.DomainID)
 	return &p, nil
@@ -506,15 +496,8 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	if _, err := s.GetUser(ctx, id); err != nil {
 		return err
 	}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Model((*Assignment)(nil)).Where("actor_type = ? AND actor_id = ?", ActorUser, id).Exec(ctx); err != nil {
-			return err
-		}
-		_, err := tx.NewDelete().Model((*User)(nil)).Where("id = ?", id).Exec(ctx)
+	if err := s.deleteActor(ctx, (*User)(nil), ActorUser, id); err != nil {
 		return err
-	})
-	if err != nil {
-		return fmt.Errorf("delete user %s: %w", id, err)
 	}
 	return s.revokeUser(ctx, id)
 }
@@ -538,13 +521,8 @@ func (s *Service) CreateGroup(ctx context.Context, g Group) (*Group, error) {
 	if err := s.domainExists(ctx, "group.domain_id", g.DomainID); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if g.ID == "" {
-		g.ID = NewID()
-	}
-	g.CreatedAt, g.UpdatedAt = now, now
-	if _, err := s.db.NewInsert().Model(&g).Exec(ctx); err != nil {
-		return nil, conflict(err, "group", g.Name)
+	if err := s.insertNew(ctx, &g, &g.ID, &g.CreatedAt, &g.UpdatedAt, "group", g.Name); err != nil {
+		return nil, err
 	}
 	return &g, nil
 }
@@ -608,15 +586,8 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Model((*Assignment)(nil)).Where("actor_type = ? AND actor_id = ?", ActorGroup, id).Exec(ctx); err != nil {
-			return err
-		}
-		_, err := tx.NewDelete().Model((*Group)(nil)).Where("id = ?", id).Exec(ctx)
+	if err := s.deleteActor(ctx, (*Group)(nil), ActorGroup, id); err != nil {
 		return err
-	})
-	if err != nil {
-		return fmt.Errorf("delete group %s: %w", id, err)
 	}
 	for _, u := range members {
 		if err := s.revokeUser(ctx, u); err != nil {
@@ -678,13 +649,8 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (*Role, error) {
 	if err := checkName("role.name", r.Name); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if r.ID == "" {
-		r.ID = NewID()
-	}
-	r.CreatedAt, r.UpdatedAt = now, now
-	if _, err := s.db.NewInsert().Model(&r).Exec(ctx); err != nil {
-		return nil, conflict(err, "role", r.Name)
+	if err := s.insertNew(ctx, &r, &r.ID, &r.CreatedAt, &r.UpdatedAt, "role", r.Name); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }

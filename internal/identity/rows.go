@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -88,4 +89,34 @@ func listRows[T any](ctx context.Context, q *bun.SelectQuery, kind string, f lis
 		return nil, fmt.Errorf("list %s: %w", kind, err)
 	}
 	return out, nil
+}
+
+// insertNew stores a new row, giving it an id unless it has one and its
+// creation time; a duplicate name is kind's conflict.
+func (s *Service) insertNew(ctx context.Context, row any, id *string, created, updated *time.Time, kind, name string) error {
+	now := s.now()
+	if *id == "" {
+		*id = NewID()
+	}
+	*created, *updated = now, now
+	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
+		return conflict(err, kind, name)
+	}
+	return nil
+}
+
+// deleteActor deletes a user or a group (model is a nil *User or *Group)
+// and its role assignments together.
+func (s *Service) deleteActor(ctx context.Context, model any, actorType, id string) error {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewDelete().Model((*Assignment)(nil)).Where("actor_type = ? AND actor_id = ?", actorType, id).Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.NewDelete().Model(model).Where("id = ?", id).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s %s: %w", actorType, id, err)
+	}
+	return nil
 }

@@ -191,10 +191,7 @@ func (f *face) listApplicationCredentials(ctx context.Context, in *appCredListIn
 		return nil, err
 	}
 	out := &appCredsOutput{}
-	out.Body.AppCreds = make([]AppCredJSON, len(acs))
-	for i := range acs {
-		out.Body.AppCreds[i] = appCredJSON(ctx, &acs[i], "")
-	}
+	out.Body.AppCreds = views(ctx, acs, func(ctx context.Context, ac *identity.AppCredential) AppCredJSON { return appCredJSON(ctx, ac, "") })
 	out.Body.Links = listLinks(ctx, "users/"+in.UserID+"/application_credentials")
 	return out, nil
 

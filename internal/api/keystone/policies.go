@@ -98,10 +98,7 @@ func (f *face) listPolicies(ctx context.Context, _ *struct{}) (*policiesOutput, 
 		return nil, err
 	}
 	out := &policiesOutput{}
-	out.Body.Policies = make([]PolicyJSON, len(ps))
-	for i := range ps {
-		out.Body.Policies[i] = policyJSON(ctx, &ps[i])
-	}
+	out.Body.Policies = views(ctx, ps, policyJSON)
 	out.Body.Links = listLinks(ctx, "policies")
 	return out, nil
 
