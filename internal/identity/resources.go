@@ -55,36 +55,20 @@ func (s *Service) CreateDomain(ctx context.Context, d Domain) (*Domain, error) {
 	if err := checkDescription("domain.description", d.Description); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if d.ID == "" {
-		d.ID = NewID()
-	}
-	d.CreatedAt, d.UpdatedAt = now, now
-	if _, err := s.db.NewInsert().Model(&d).Exec(ctx); err != nil {
-		return nil, conflict(err, "domain", d.Name)
+	if err := s.insertNew(ctx, &d, &d.ID, &d.CreatedAt, &d.UpdatedAt, "domain", d.Name); err != nil {
+		return nil, err
 	}
 	return &d, nil
 }
 
 // GetDomain returns a domain by id.
 func (s *Service) GetDomain(ctx context.Context, id string) (*Domain, error) {
-	d := new(Domain)
-	if err := s.db.NewSelect().Model(d).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound(err, "domain", id)
-	}
-	return d, nil
+	return getRow[Domain](ctx, s.db, "domain", id)
 }
 
 // FindDomain returns a domain by id or, failing that, by name.
 func (s *Service) FindDomain(ctx context.Context, id, name string) (*Domain, error) {
-	if id != "" {
-		return s.GetDomain(ctx, id)
-	}
-	d := new(Domain)
-	if err := s.db.NewSelect().Model(d).Where("name = ?", name).Scan(ctx); err != nil {
-		return nil, notFound(err, "domain", name)
-	}
-	return d, nil
+	return findRow[Domain](ctx, s.db, "domain", id, name, nil)
 }
 
 // DomainFilter narrows ListDomains.
@@ -96,24 +80,7 @@ type DomainFilter struct {
 
 // ListDomains lists domains by name.
 func (s *Service) ListDomains(ctx context.Context, f DomainFilter) ([]Domain, error) {
-	out := []Domain{}
-	if f.IDs != nil && len(f.IDs) == 0 {
-		return out, nil
-	}
-	q := s.db.NewSelect().Model(&out).Order("name")
-	if f.Name != "" {
-		q = q.Where("name = ?", f.Name)
-	}
-	if f.Enabled != nil {
-		q = q.Where("enabled = ?", *f.Enabled)
-	}
-	if f.IDs != nil {
-		q = q.Where("id IN (?)", bun.List(f.IDs))
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list domains: %w", err)
-	}
-	return out, nil
+	return listRows[Domain](ctx, s.db.NewSelect().Order("name"), "domains", listFilter{name: f.Name, enabled: f.Enabled, ids: f.IDs})
 }
 
 // UpdateDomain changes a domain. Disabling it revokes every token of its
@@ -226,22 +193,14 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 	if err := checkTags(p.Tags); err != nil {
 		return nil, err
 	}
-	if _, err := s.GetDomain(ctx, p.DomainID); err != nil {
-		if errs.Is(err, errs.NotFound) {
-			return nil, errs.Field("project.domain_id", "no such domain")
-		}
+	if err := s.domainExists(ctx, "project.domain_id", p.DomainID); err != nil {
 		return nil, err
-	}
-	now := s.now()
-	if p.ID == "" {
-		p.ID = NewID()
 	}
 	if p.Tags == nil {
 		p.Tags = []string{}
 	}
-	p.CreatedAt, p.UpdatedAt = now, now
-	if _, err := s.db.NewInsert().Model(&p).Exec(ctx); err != nil {
-		return nil, conflict(err, "project", p.Name)
+	if err := s.insertNew(ctx, &p, &p.ID, &p.CreatedAt, &p.UpdatedAt, "project", p.Name); err != nil {
+		return nil, err
 	}
 	s.forgetDomainProjects(p.DomainID)
 	return &p, nil
@@ -249,23 +208,12 @@ func (s *Service) CreateProject(ctx context.Context, p Project) (*Project, error
 
 // GetProject returns a project by id.
 func (s *Service) GetProject(ctx context.Context, id string) (*Project, error) {
-	p := new(Project)
-	if err := s.db.NewSelect().Model(p).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound(err, "project", id)
-	}
-	return p, nil
+	return getRow[Project](ctx, s.db, "project", id)
 }
 
 // FindProject returns a project by id, or by name in a domain.
 func (s *Service) FindProject(ctx context.Context, id, name, domainID string) (*Project, error) {
-	if id != "" {
-		return s.GetProject(ctx, id)
-	}
-	p := new(Project)
-	if err := s.db.NewSelect().Model(p).Where("name = ? AND domain_id = ?", name, domainID).Scan(ctx); err != nil {
-		return nil, notFound(err, "project", name)
-	}
-	return p, nil
+	return findRow[Project](ctx, s.db, "project", id, name, &domainID)
 }
 
 // ProjectFilter narrows ListProjects.
@@ -278,27 +226,8 @@ type ProjectFilter struct {
 
 // ListProjects lists projects by name.
 func (s *Service) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, error) {
-	out := []Project{}
-	if f.IDs != nil && len(f.IDs) == 0 {
-		return out, nil
-	}
-	q := s.db.NewSelect().Model(&out).Order("name", "id")
-	if f.DomainID != "" {
-		q = q.Where("domain_id = ?", f.DomainID)
-	}
-	if f.Name != "" {
-		q = q.Where("name = ?", f.Name)
-	}
-	if f.Enabled != nil {
-		q = q.Where("enabled = ?", *f.Enabled)
-	}
-	if f.IDs != nil {
-		q = q.Where("id IN (?)", bun.List(f.IDs))
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list projects: %w", err)
-	}
-	return out, nil
+	return listRows[Project](ctx, s.db.NewSelect().Order("name", "id"), "projects",
+		listFilter{domainID: f.DomainID, name: f.Name, enabled: f.Enabled, ids: f.IDs})
 }
 
 // UpdateProject changes a project. Disabling it revokes its tokens.
@@ -414,10 +343,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserCreate) (*User, error) 
 	if in.DomainID == "" {
 		return nil, errs.Field("user.domain_id", "required")
 	}
-	if _, err := s.GetDomain(ctx, in.DomainID); err != nil {
-		if errs.Is(err, errs.NotFound) {
-			return nil, errs.Field("user.domain_id", "no such domain")
-		}
+	if err := s.domainExists(ctx, "user.domain_id", in.DomainID); err != nil {
 		return nil, err
 	}
 	if in.DefaultProjectID != "" {
@@ -449,23 +375,12 @@ func (s *Service) CreateUser(ctx context.Context, in UserCreate) (*User, error) 
 
 // GetUser returns a user by id.
 func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
-	u := new(User)
-	if err := s.db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound(err, "user", id)
-	}
-	return u, nil
+	return getRow[User](ctx, s.db, "user", id)
 }
 
 // FindUser returns a user by id, or by name in a domain.
 func (s *Service) FindUser(ctx context.Context, id, name, domainID string) (*User, error) {
-	if id != "" {
-		return s.GetUser(ctx, id)
-	}
-	u := new(User)
-	if err := s.db.NewSelect().Model(u).Where("name = ? AND domain_id = ?", name, domainID).Scan(ctx); err != nil {
-		return nil, notFound(err, "user", name)
-	}
-	return u, nil
+	return findRow[User](ctx, s.db, "user", id, name, &domainID)
 }
 
 // UserFilter narrows ListUsers.
@@ -479,30 +394,11 @@ type UserFilter struct {
 
 // ListUsers lists users by name.
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
-	out := []User{}
-	if f.IDs != nil && len(f.IDs) == 0 {
-		return out, nil
-	}
-	q := s.db.NewSelect().Model(&out).Order("name", "id")
-	if f.DomainID != "" {
-		q = q.Where("domain_id = ?", f.DomainID)
-	}
-	if f.Name != "" {
-		q = q.Where("name = ?", f.Name)
-	}
-	if f.Enabled != nil {
-		q = q.Where("enabled = ?", *f.Enabled)
-	}
-	if f.IDs != nil {
-		q = q.Where("id IN (?)", bun.List(f.IDs))
-	}
+	lf := listFilter{domainID: f.DomainID, name: f.Name, enabled: f.Enabled, ids: f.IDs}
 	if f.GroupID != "" {
-		q = q.Where("id IN (?)", s.db.NewSelect().Model((*groupMember)(nil)).Column("user_id").Where("group_id = ?", f.GroupID))
+		lf.within = s.db.NewSelect().Model((*groupMember)(nil)).Column("user_id").Where("group_id = ?", f.GroupID)
 	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return out, nil
+	return listRows[User](ctx, s.db.NewSelect().Order("name", "id"), "users", lf)
 }
 
 // UpdateUser changes a user. A new password, or disabling the user, revokes
@@ -614,15 +510,8 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	if _, err := s.GetUser(ctx, id); err != nil {
 		return err
 	}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Model((*Assignment)(nil)).Where("actor_type = ? AND actor_id = ?", ActorUser, id).Exec(ctx); err != nil {
-			return err
-		}
-		_, err := tx.NewDelete().Model((*User)(nil)).Where("id = ?", id).Exec(ctx)
+	if err := s.deleteActor(ctx, (*User)(nil), ActorUser, id); err != nil {
 		return err
-	})
-	if err != nil {
-		return fmt.Errorf("delete user %s: %w", id, err)
 	}
 	return s.revokeUser(ctx, id)
 }
@@ -643,42 +532,23 @@ func (s *Service) CreateGroup(ctx context.Context, g Group) (*Group, error) {
 	if g.DomainID == "" {
 		return nil, errs.Field("group.domain_id", "required")
 	}
-	if _, err := s.GetDomain(ctx, g.DomainID); err != nil {
-		if errs.Is(err, errs.NotFound) {
-			return nil, errs.Field("group.domain_id", "no such domain")
-		}
+	if err := s.domainExists(ctx, "group.domain_id", g.DomainID); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if g.ID == "" {
-		g.ID = NewID()
-	}
-	g.CreatedAt, g.UpdatedAt = now, now
-	if _, err := s.db.NewInsert().Model(&g).Exec(ctx); err != nil {
-		return nil, conflict(err, "group", g.Name)
+	if err := s.insertNew(ctx, &g, &g.ID, &g.CreatedAt, &g.UpdatedAt, "group", g.Name); err != nil {
+		return nil, err
 	}
 	return &g, nil
 }
 
 // GetGroup returns a group by id.
 func (s *Service) GetGroup(ctx context.Context, id string) (*Group, error) {
-	g := new(Group)
-	if err := s.db.NewSelect().Model(g).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound(err, "group", id)
-	}
-	return g, nil
+	return getRow[Group](ctx, s.db, "group", id)
 }
 
 // FindGroup returns a group by id, or by name in a domain.
 func (s *Service) FindGroup(ctx context.Context, id, name, domainID string) (*Group, error) {
-	if id != "" {
-		return s.GetGroup(ctx, id)
-	}
-	g := new(Group)
-	if err := s.db.NewSelect().Model(g).Where("name = ? AND domain_id = ?", name, domainID).Scan(ctx); err != nil {
-		return nil, notFound(err, "group", name)
-	}
-	return g, nil
+	return findRow[Group](ctx, s.db, "group", id, name, &domainID)
 }
 
 // GroupFilter narrows ListGroups.
@@ -691,27 +561,11 @@ type GroupFilter struct {
 
 // ListGroups lists groups by name.
 func (s *Service) ListGroups(ctx context.Context, f GroupFilter) ([]Group, error) {
-	out := []Group{}
-	if f.IDs != nil && len(f.IDs) == 0 {
-		return out, nil
-	}
-	q := s.db.NewSelect().Model(&out).Order("name", "id")
-	if f.DomainID != "" {
-		q = q.Where("domain_id = ?", f.DomainID)
-	}
-	if f.Name != "" {
-		q = q.Where("name = ?", f.Name)
-	}
-	if f.IDs != nil {
-		q = q.Where("id IN (?)", bun.List(f.IDs))
-	}
+	lf := listFilter{domainID: f.DomainID, name: f.Name, ids: f.IDs}
 	if f.UserID != "" {
-		q = q.Where("id IN (?)", s.db.NewSelect().Model((*groupMember)(nil)).Column("group_id").Where("user_id = ?", f.UserID))
+		lf.within = s.db.NewSelect().Model((*groupMember)(nil)).Column("group_id").Where("user_id = ?", f.UserID)
 	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list groups: %w", err)
-	}
-	return out, nil
+	return listRows[Group](ctx, s.db.NewSelect().Order("name", "id"), "groups", lf)
 }
 
 // UpdateGroup changes a group.
@@ -746,15 +600,8 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Model((*Assignment)(nil)).Where("actor_type = ? AND actor_id = ?", ActorGroup, id).Exec(ctx); err != nil {
-			return err
-		}
-		_, err := tx.NewDelete().Model((*Group)(nil)).Where("id = ?", id).Exec(ctx)
+	if err := s.deleteActor(ctx, (*Group)(nil), ActorGroup, id); err != nil {
 		return err
-	})
-	if err != nil {
-		return fmt.Errorf("delete group %s: %w", id, err)
 	}
 	for _, u := range members {
 		if err := s.revokeUser(ctx, u); err != nil {
@@ -816,49 +663,25 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (*Role, error) {
 	if err := checkName("role.name", r.Name); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if r.ID == "" {
-		r.ID = NewID()
-	}
-	r.CreatedAt, r.UpdatedAt = now, now
-	if _, err := s.db.NewInsert().Model(&r).Exec(ctx); err != nil {
-		return nil, conflict(err, "role", r.Name)
+	if err := s.insertNew(ctx, &r, &r.ID, &r.CreatedAt, &r.UpdatedAt, "role", r.Name); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }
 
 // GetRole returns a role by id.
 func (s *Service) GetRole(ctx context.Context, id string) (*Role, error) {
-	r := new(Role)
-	if err := s.db.NewSelect().Model(r).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound(err, "role", id)
-	}
-	return r, nil
+	return getRow[Role](ctx, s.db, "role", id)
 }
 
 // FindRole returns a role by id or name.
 func (s *Service) FindRole(ctx context.Context, id, name string) (*Role, error) {
-	if id != "" {
-		return s.GetRole(ctx, id)
-	}
-	r := new(Role)
-	if err := s.db.NewSelect().Model(r).Where("name = ?", name).Scan(ctx); err != nil {
-		return nil, notFound(err, "role", name)
-	}
-	return r, nil
+	return findRow[Role](ctx, s.db, "role", id, name, nil)
 }
 
 // ListRoles lists roles by name, optionally only one name.
 func (s *Service) ListRoles(ctx context.Context, name string) ([]Role, error) {
-	out := []Role{}
-	q := s.db.NewSelect().Model(&out).Order("name")
-	if name != "" {
-		q = q.Where("name = ?", name)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list roles: %w", err)
-	}
-	return out, nil
+	return listRows[Role](ctx, s.db.NewSelect().Order("name"), "roles", listFilter{name: name})
 }
 
 // UpdateRole changes a role; the built-in roles cannot be renamed.

@@ -26,7 +26,6 @@ import (
 	"github.com/skyfold/skyfold/internal/cluster"
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/identity"
-	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/listing"
 )
 
@@ -52,19 +51,27 @@ func Register(s *api.Server, svc *cluster.Service) {
 	f.registerInstances(s)
 }
 
-// reply is BridgX's success envelope.
-type reply struct {
-	Body struct {
-		Code int    `json:"code" doc:"200"`
-		Msg  string `json:"msg" doc:"success"`
-		Data any    `json:"data"`
-	}
+// bridgXEnvelope is BridgX's success body around the typed data of one
+// operation, so the OpenAPI document describes what each answer carries.
+type bridgXEnvelope[T any] struct {
+	Code int    `json:"code" doc:"200"`
+	Msg  string `json:"msg" doc:"success"`
+	Data T      `json:"data"`
 }
 
-func ok(data any) *reply {
-	r := &reply{}
-	r.Body.Code, r.Body.Msg, r.Body.Data = http.StatusOK, "success", data
-	return r
+// answer is a BridgX success response.
+type answer[T any] struct {
+	Body bridgXEnvelope[T]
+}
+
+// reply is an answer whose data has no declared type yet; new operations
+// use answerOf.
+type reply = answer[any]
+
+func ok(data any) *reply { return answerOf(data) }
+
+func answerOf[T any](data T) *answer[T] {
+	return &answer[T]{Body: bridgXEnvelope[T]{Code: http.StatusOK, Msg: "success", Data: data}}
 }
 
 // op declares an operation with its policy action.
@@ -76,26 +83,9 @@ func op(id, method, path, summary, action string, tags ...string) huma.Operation
 		Tags: tags, DefaultStatus: http.StatusOK}, action)
 }
 
-// scopeOf is what the caller's grant lets the inventory and clusters show.
-func scopeOf(ctx context.Context) inventory.Scope {
-	c := auth.From(ctx)
-	if c == nil {
-		return inventory.Scope{}
-	}
-	switch c.Grant.Breadth {
-	case identity.BreadthSystem:
-		return inventory.SystemScope
-	case identity.BreadthDomain:
-		return inventory.Scope{DomainID: c.Grant.DomainID}
-	case identity.BreadthProject:
-		return inventory.Scope{ProjectIDs: []string{c.Grant.ProjectID}}
-	}
-	return inventory.Scope{}
-}
-
 // ownerOf is who creates objects: the caller's project owns them.
 func ownerOf(ctx context.Context) cluster.Owner {
-	o := cluster.Owner{Scope: scopeOf(ctx)}
+	o := cluster.Owner{Scope: auth.ScopeOf(ctx)}
 	if c := auth.From(ctx); c != nil {
 		o.UserID = c.UserID()
 		o.DomainID, o.ProjectID = c.Token.DomainID, c.Token.ProjectID
@@ -111,14 +101,26 @@ func pageParams(number, size string) (listing.Params, error) {
 	return listing.PageNumber(number, size, DefaultPageSize, MaxPageSize)
 }
 
-// pager is the lower-case pager of cluster, task and instance lists.
-func pager(p listing.Params, total int) map[string]any {
-	return map[string]any{"page_number": p.Offset/max(p.Limit, 1) + 1, "page_size": p.Limit, "total": total}
+// bridgXPager is the lower-case pager of cluster, task and instance lists.
+type bridgXPager struct {
+	PageNumber int `json:"page_number"`
+	PageSize   int `json:"page_size"`
+	Total      int `json:"total"`
 }
 
-// bigPager is the PascalCase pager of the network lists.
-func bigPager(p listing.Params, total int) map[string]any {
-	return map[string]any{"PageNumber": p.Offset/max(p.Limit, 1) + 1, "PageSize": p.Limit, "Total": total}
+func pager(p listing.Params, total int) bridgXPager {
+	return bridgXPager{PageNumber: p.Offset/max(p.Limit, 1) + 1, PageSize: p.Limit, Total: total}
+}
+
+// bridgXBigPager is the PascalCase pager of the network lists.
+type bridgXBigPager struct {
+	PageNumber int `json:"PageNumber"`
+	PageSize   int `json:"PageSize"`
+	Total      int `json:"Total"`
+}
+
+func bigPager(p listing.Params, total int) bridgXBigPager {
+	return bridgXBigPager{PageNumber: p.Offset/max(p.Limit, 1) + 1, PageSize: p.Limit, Total: total}
 }
 
 // body holds request parameters from a JSON (or form) body, merged over

@@ -9,8 +9,10 @@ import (
 
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
+	"github.com/skyfold/skyfold/internal/cloud"
 	"github.com/skyfold/skyfold/internal/cluster"
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/inventory"
 )
 
 type catalogInput struct {
@@ -25,60 +27,44 @@ func (in *catalogInput) query() cluster.CatalogQuery {
 	return cluster.CatalogQuery{Provider: in.Provider, RegionID: in.RegionID, ZoneID: in.ZoneID, AccountKey: in.AccountKey, Refresh: in.Refresh}
 }
 
+// registerCatalog lists the catalog operations.
 func (f *Face) registerCatalog(s *api.Server) {
-	api.Register(s, op("region-list", http.MethodGet, "/api/v1/region/list", "List a provider's regions", "cluster/catalogs/list"),
-		func(ctx context.Context, in *catalogInput) (*reply, error) {
-			rs, err := f.Svc.Regions(ctx, scopeOf(ctx), in.query())
-			if err != nil {
-				return nil, err
-			}
-			out := make([]map[string]any, 0, len(rs))
-			for _, r := range rs {
-				out = append(out, map[string]any{"RegionId": r.ID, "LocalName": r.LocalName})
-			}
-			return ok(out), nil
-		})
-	api.Register(s, op("zone-list", http.MethodGet, "/api/v1/zone/list", "List a region's zones", "cluster/catalogs/list"),
-		func(ctx context.Context, in *catalogInput) (*reply, error) {
-			zs, err := f.Svc.Zones(ctx, scopeOf(ctx), in.query())
-			if err != nil {
-				return nil, err
-			}
-			out := make([]map[string]any, 0, len(zs))
-			for _, z := range zs {
-				out = append(out, map[string]any{"ZoneId": z.ID, "LocalName": z.LocalName})
-			}
-			return ok(out), nil
-		})
-	api.Register(s, op("instance-type-list", http.MethodGet, "/api/v1/instance_type/list", "List a zone's instance types", "cluster/catalogs/list"),
-		func(ctx context.Context, in *catalogInput) (*reply, error) {
-			ts, err := f.Svc.InstanceTypes(ctx, scopeOf(ctx), in.query())
-			if err != nil {
-				return nil, err
-			}
-			out := make([]map[string]any, 0, len(ts))
-			for _, t := range ts {
-				m := map[string]any{"instance_type_family": t.Family, "instance_type": t.ID, "core": t.CPU,
-					"memory": (t.MemoryMiB + 512) / 1024, "memory_mib": t.MemoryMiB}
-				if t.HourlyPrice != nil {
-					m["hourly_price"], m["currency"] = t.HourlyPrice.Amount, t.HourlyPrice.Currency
-				}
-				out = append(out, m)
-			}
-			return ok(out), nil
-		})
-	api.Register(s, op("image-list", http.MethodGet, "/api/v1/image/list", "List a region's public images", "cluster/catalogs/list"),
-		func(ctx context.Context, in *catalogInput) (*reply, error) {
-			ims, err := f.Svc.Images(ctx, scopeOf(ctx), in.query())
-			if err != nil {
-				return nil, err
-			}
-			out := make([]map[string]any, 0, len(ims))
-			for _, im := range ims {
-				out = append(out, map[string]any{"OsType": im.OSType, "OsName": im.OSName, "ImageId": im.ID})
-			}
-			return ok(out), nil
-		})
+	api.Register(s, op("region-list", http.MethodGet, "/api/v1/region/list", "List a provider's regions", "cluster/catalogs/list"), f.listRegions)
+	api.Register(s, op("zone-list", http.MethodGet, "/api/v1/zone/list", "List a region's zones", "cluster/catalogs/list"), f.listZones)
+	api.Register(s, op("instance-type-list", http.MethodGet, "/api/v1/instance_type/list", "List a zone's instance types", "cluster/catalogs/list"), f.listInstanceTypes)
+	api.Register(s, op("image-list", http.MethodGet, "/api/v1/image/list", "List a region's public images", "cluster/catalogs/list"), f.listImages)
+}
+
+func (f *Face) listRegions(ctx context.Context, in *catalogInput) (*answer[[]bridgXRegion], error) {
+	return catalog(ctx, in, f.Svc.Regions, func(r cloud.Region) bridgXRegion { return bridgXRegion{RegionID: r.ID, LocalName: r.LocalName} })
+}
+
+func (f *Face) listZones(ctx context.Context, in *catalogInput) (*answer[[]bridgXZone], error) {
+	return catalog(ctx, in, f.Svc.Zones, func(z cloud.Zone) bridgXZone { return bridgXZone{ZoneID: z.ID, LocalName: z.LocalName} })
+}
+
+func (f *Face) listInstanceTypes(ctx context.Context, in *catalogInput) (*answer[[]bridgXInstanceType], error) {
+	return catalog(ctx, in, f.Svc.InstanceTypes, instanceTypeOf)
+}
+
+func (f *Face) listImages(ctx context.Context, in *catalogInput) (*answer[[]bridgXImage], error) {
+	return catalog(ctx, in, f.Svc.Images, func(im cloud.Image) bridgXImage {
+		return bridgXImage{OSType: im.OSType, OSName: im.OSName, ImageID: im.ID}
+	})
+}
+
+// catalog answers one of the catalog lists, never null.
+func catalog[E, V any](ctx context.Context, in *catalogInput, list func(context.Context, inventory.Scope, cluster.CatalogQuery) ([]E, error),
+	view func(E) V) (*answer[[]V], error) {
+	es, err := list(ctx, auth.ScopeOf(ctx), in.query())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]V, 0, len(es))
+	for _, e := range es {
+		out = append(out, view(e))
+	}
+	return answerOf(out), nil
 }
 
 // netBody is network_config as clients send it.
@@ -266,24 +252,6 @@ func (b body) chargeOf() (cluster.ChargeConfig, bool, error) {
 	return cluster.ChargeConfig{ChargeType: cb.ChargeType, PeriodUnit: cb.PeriodUnit, Period: int(cb.Period)}, present, nil
 }
 
-func (f *Face) clusterJSON(ctx context.Context, c *cluster.Cluster, running int) map[string]any {
-	nc, ch, d := c.NetworkOf(), c.ChargeOf(), c.DisksOf()
-	dd := make([]map[string]any, 0, len(d.DataDisks))
-	for _, x := range d.DataDisks {
-		dd = append(dd, map[string]any{"category": x.Category, "size": x.Size})
-	}
-	return map[string]any{
-		"cluster_id": c.ID, "cluster_name": c.Name, "desc": c.Description, "provider": cluster.BridgXName(c.Provider), "account": c.AccountKey,
-		"region_id": c.RegionID, "zone_id": c.ZoneID, "instance_type": c.InstanceType, "image": c.ImageID,
-		"network_config": map[string]any{"vpc": nc.VPCID, "subnet_id": nc.SubnetID, "security_group": nc.SecurityGroupID,
-			"internet_charge_type": nc.InternetChargeType, "internet_max_bandwidth": nc.InternetBandwidth},
-		"charge_config": map[string]any{"charge_type": ch.ChargeType, "period_unit": ch.PeriodUnit, "period": ch.Period},
-		"disks":         map[string]any{"system_disk": map[string]any{"category": d.SystemDisk.Category, "size": d.SystemDisk.Size}, "data_disk": dd},
-		"tags":          c.TagsOf(), "instance_num": running, "active_task_id": c.ActiveTaskID,
-		"create_at": f.Svc.FormatTime(c.CreatedAt), "update_at": f.Svc.FormatTime(c.UpdatedAt), "create_by": c.CreatedBy,
-	}
-}
-
 type clusterListInput struct {
 	Account    string `query:"account" doc:"the access key of a cloud account"`
 	PageNumber string `query:"page_number"`
@@ -339,227 +307,252 @@ func parseExpand(b body) (expandBody, error) {
 	return e, nil
 }
 
+// registerClusters lists the cluster operations. Shrinking is also reached
+// through expand (the seed documents it there), so the expand handler
+// checks the shrink policy itself when the body asks to shrink.
 func (f *Face) registerClusters(s *api.Server) {
-	api.Register(s, op("cluster-create", http.MethodPost, "/api/v1/cluster/create", "Create a cluster (checked with a dry-run create on the cloud)",
-		"cluster/clusters/create"),
-		func(ctx context.Context, in *rawInput) (*reply, error) {
-			b, err := needBody(in)
-			if err != nil {
-				return nil, err
-			}
-			var ci cluster.ClusterInput
-			if err := b.strFields(map[string]*string{"name|cluster_name": &ci.Name, "provider": &ci.Provider, "region_id": &ci.RegionID,
-				"zone_id": &ci.ZoneID, "instance_type": &ci.InstanceType, "image|image_id": &ci.ImageID, "password": &ci.Password,
-				"account_key|ak": &ci.AccountKey, "desc|description": &ci.Description}); err != nil {
-				return nil, err
-			}
-			var nb netBody
-			if _, err := b.into("network_config", &nb); err != nil {
-				return nil, err
-			}
-			ci.Network = nb.config()
-			if ci.Charge, _, err = b.chargeOf(); err != nil {
-				return nil, err
-			}
-			var db disksBody
-			if _, err := b.into("disks", &db); err != nil {
-				return nil, err
-			}
-			if ci.Disks, err = db.disks(); err != nil {
-				return nil, err
-			}
-			if ci.Tags, _, err = b.tagsOf("tags"); err != nil {
-				return nil, err
-			}
-			c, err := f.Svc.CreateCluster(ctx, ownerOf(ctx), ci)
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "cluster", ID: c.ID, Name: c.Name, DomainID: c.DomainID, ProjectID: c.ProjectID})
-			return ok(c.Name), nil
-		})
+	api.Register(s, op("cluster-create", http.MethodPost, "/api/v1/cluster/create", "Create a cluster (checked with a dry-run create on the cloud)", "cluster/clusters/create"), f.createCluster)
+	api.Register(s, op("cluster-describe-all", http.MethodGet, "/api/v1/cluster/describe_all", "List clusters", "cluster/clusters/list"), f.listClusters)
+	api.Register(s, op("cluster-get-id", http.MethodGet, "/api/v1/cluster/id/{id}", "Show a cluster by id", "cluster/clusters/get"), f.getClusterByID)
+	api.Register(s, op("cluster-get-name", http.MethodGet, "/api/v1/cluster/name/{name}", "Show a cluster by name", "cluster/clusters/get"), f.getClusterByName)
+	api.Register(s, op("cluster-update", http.MethodPost, "/api/v1/cluster/update", "Change a cluster", "cluster/clusters/update"), f.updateCluster)
+	api.Register(s, op("cluster-edit", http.MethodPost, "/api/v1/cluster/edit", "Change a cluster (BridgX's name)", "cluster/clusters/update"), f.updateCluster)
+	api.Register(s, op("cluster-delete", http.MethodDelete, "/api/v1/cluster/delete/{id}", "Delete a cluster without instances", "cluster/clusters/delete"), f.deleteCluster)
+	api.Register(s, op("cluster-delete-post", http.MethodPost, "/api/v1/cluster/delete", "Delete a cluster without instances", "cluster/clusters/delete"), f.deleteClusterByBody)
+	api.Register(s, op("cluster-expand", http.MethodPost, "/api/v1/cluster/expand", "Expand a cluster (a body with ips, or task_action SHRINK, shrinks it: the seed's shrink path)", "cluster/clusters/expand"), f.expandCluster)
+	api.Register(s, op("cluster-shrink", http.MethodPost, "/api/v1/cluster/shrink", "Shrink a cluster by IP list or by count", "cluster/clusters/shrink"), f.shrinkCluster)
+}
 
-	api.Register(s, op("cluster-describe-all", http.MethodGet, "/api/v1/cluster/describe_all", "List clusters", "cluster/clusters/list"),
-		func(ctx context.Context, in *clusterListInput) (*reply, error) {
-			p, err := pageParams(in.PageNumber, in.PageSize)
-			if err != nil {
-				return nil, err
-			}
-			page, err := f.Svc.ListClusters(ctx, scopeOf(ctx), cluster.ClusterQuery{AccountKey: in.Account, Page: p})
-			if err != nil {
-				return nil, err
-			}
-			ids := make([]string, len(page.Items))
-			for i, c := range page.Items {
-				ids[i] = c.ID
-			}
-			counts, err := f.Svc.InstanceCounts(ctx, ids)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]map[string]any, 0, len(page.Items))
-			for i := range page.Items {
-				c := &page.Items[i]
-				out = append(out, map[string]any{"cluster_id": c.ID, "cluster_name": c.Name, "provider": cluster.BridgXName(c.Provider),
-					"account": c.AccountKey, "create_at": f.Svc.FormatTime(c.CreatedAt), "create_by": c.CreatedBy,
-					"region_id": c.RegionID, "zone_id": c.ZoneID, "instance_type": c.InstanceType, "instance_num": counts[c.ID],
-					"desc": c.Description})
-			}
-			return ok(map[string]any{"cluster_list": out, "pager": pager(p, page.Total)}), nil
-		})
-
-	get := func(ctx context.Context, idOrName string) (*reply, error) {
-		c, err := f.Svc.GetCluster(ctx, scopeOf(ctx), idOrName)
-		if err != nil {
-			return nil, err
-		}
-		counts, err := f.Svc.InstanceCounts(ctx, []string{c.ID})
-		if err != nil {
-			return nil, err
-		}
-		return ok(f.clusterJSON(ctx, c, counts[c.ID])), nil
+// createCluster answers the new cluster's name.
+func (f *Face) createCluster(ctx context.Context, in *rawInput) (*answer[string], error) {
+	b, err := needBody(in)
+	if err != nil {
+		return nil, err
 	}
-	api.Register(s, op("cluster-get-id", http.MethodGet, "/api/v1/cluster/id/{id}", "Show a cluster by id", "cluster/clusters/get"),
-		func(ctx context.Context, in *idPath) (*reply, error) { return get(ctx, in.ID) })
-	api.Register(s, op("cluster-get-name", http.MethodGet, "/api/v1/cluster/name/{name}", "Show a cluster by name", "cluster/clusters/get"),
-		func(ctx context.Context, in *clusterNamePath) (*reply, error) { return get(ctx, in.Name) })
-
-	update := func(ctx context.Context, in *rawInput) (*reply, error) {
-		b, err := needBody(in)
-		if err != nil {
-			return nil, err
-		}
-		var ref string
-		if err := b.strFields(map[string]*string{"cluster_id|id|cluster_name|name": &ref}); err != nil {
-			return nil, err
-		}
-		if ref == "" {
-			return nil, errs.Field("cluster_id", "required (or cluster_name)")
-		}
-		var p cluster.ClusterPatch
-		for name, dst := range map[string]**string{"desc": &p.Description, "description": &p.Description, "zone_id": &p.ZoneID,
-			"instance_type": &p.InstanceType, "image": &p.ImageID, "image_id": &p.ImageID, "password": &p.Password} {
-			if _, present := b[name]; !present {
-				continue
-			}
-			v, err := b.str(name)
-			if err != nil {
-				return nil, err
-			}
-			*dst = &v
-		}
-		if _, present := b["network_config"]; present {
-			var nb netBody
-			if _, err := b.into("network_config", &nb); err != nil {
-				return nil, err
-			}
-			nc := nb.config()
-			p.Network = &nc
-		}
-		if ch, present, err := b.chargeOf(); err != nil {
-			return nil, err
-		} else if present {
-			p.Charge = &ch
-		}
-		if _, present := b["disks"]; present {
-			var db disksBody
-			if _, err := b.into("disks", &db); err != nil {
-				return nil, err
-			}
-			d, err := db.disks()
-			if err != nil {
-				return nil, err
-			}
-			p.Disks = &d
-		}
-		if tags, present, err := b.tagsOf("tags"); err != nil {
-			return nil, err
-		} else if present {
-			p.Tags = &tags
-		}
-		c, err := f.Svc.UpdateCluster(ctx, scopeOf(ctx), ref, p)
-		if err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "cluster", ID: c.ID, Name: c.Name, DomainID: c.DomainID, ProjectID: c.ProjectID})
-		return ok(c.Name), nil
+	var ci cluster.ClusterInput
+	if err := b.strFields(map[string]*string{"name|cluster_name": &ci.Name, "provider": &ci.Provider, "region_id": &ci.RegionID,
+		"zone_id": &ci.ZoneID, "instance_type": &ci.InstanceType, "image|image_id": &ci.ImageID, "password": &ci.Password,
+		"account_key|ak": &ci.AccountKey, "desc|description": &ci.Description}); err != nil {
+		return nil, err
 	}
-	api.Register(s, op("cluster-update", http.MethodPost, "/api/v1/cluster/update", "Change a cluster", "cluster/clusters/update"), update)
-	api.Register(s, op("cluster-edit", http.MethodPost, "/api/v1/cluster/edit", "Change a cluster (BridgX's name)", "cluster/clusters/update"), update)
-
-	del := func(ctx context.Context, ref string) (*reply, error) {
-		c, err := f.Svc.DeleteCluster(ctx, scopeOf(ctx), ref)
-		if err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "cluster", ID: c.ID, Name: c.Name, DomainID: c.DomainID, ProjectID: c.ProjectID})
-		return ok(c.Name), nil
+	var nb netBody
+	if _, err := b.into("network_config", &nb); err != nil {
+		return nil, err
 	}
-	api.Register(s, op("cluster-delete", http.MethodDelete, "/api/v1/cluster/delete/{id}", "Delete a cluster without instances",
-		"cluster/clusters/delete"),
-		func(ctx context.Context, in *idPath) (*reply, error) { return del(ctx, in.ID) })
-	api.Register(s, op("cluster-delete-post", http.MethodPost, "/api/v1/cluster/delete", "Delete a cluster without instances",
-		"cluster/clusters/delete"),
-		func(ctx context.Context, in *rawInput) (*reply, error) {
-			b, err := needBody(in)
-			if err != nil {
-				return nil, err
-			}
-			var ref string
-			if err := b.strFields(map[string]*string{"cluster_id|id|cluster_name|name": &ref}); err != nil {
-				return nil, err
-			}
-			if ref == "" {
-				return nil, errs.Field("cluster_id", "required (or cluster_name)")
-			}
-			return del(ctx, ref)
-		})
-
-	run := func(ctx context.Context, e expandBody) (*reply, error) {
-		o := ownerOf(ctx)
-		var t *cluster.Task
-		var err error
-		if e.Shrink {
-			if c := auth.From(ctx); c != nil {
-				if _, allowed := c.Can("cluster/clusters/shrink"); !allowed {
-					return nil, errs.E(errs.Forbidden, "you may not shrink clusters")
-				}
-			}
-			t, err = f.Svc.Shrink(ctx, o, cluster.ShrinkInput{ClusterName: e.ClusterName, TaskName: e.TaskName, Count: e.Count, IPs: e.IPs})
-		} else {
-			t, err = f.Svc.Expand(ctx, o, cluster.ExpandInput{ClusterName: e.ClusterName, TaskName: e.TaskName, Count: e.Count})
-		}
-		if err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "cluster", ID: t.ClusterID, Name: t.ClusterName, DomainID: t.DomainID, ProjectID: t.ProjectID})
-		return ok(json.Number(t.ID)), nil
+	ci.Network = nb.config()
+	if ci.Charge, _, err = b.chargeOf(); err != nil {
+		return nil, err
 	}
-	api.Register(s, op("cluster-expand", http.MethodPost, "/api/v1/cluster/expand",
-		"Expand a cluster (a body with ips, or task_action SHRINK, shrinks it: the seed's shrink path)", "cluster/clusters/expand"),
-		func(ctx context.Context, in *rawInput) (*reply, error) {
-			b, err := needBody(in)
-			if err != nil {
-				return nil, err
+	var db disksBody
+	if _, err := b.into("disks", &db); err != nil {
+		return nil, err
+	}
+	if ci.Disks, err = db.disks(); err != nil {
+		return nil, err
+	}
+	if ci.Tags, _, err = b.tagsOf("tags"); err != nil {
+		return nil, err
+	}
+	c, err := f.Svc.CreateCluster(ctx, ownerOf(ctx), ci)
+	if err != nil {
+		return nil, err
+	}
+	noteCluster(ctx, c)
+	return answerOf(c.Name), nil
+}
+
+func (f *Face) listClusters(ctx context.Context, in *clusterListInput) (*answer[bridgXClusterList], error) {
+	p, err := pageParams(in.PageNumber, in.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	page, err := f.Svc.ListClusters(ctx, auth.ScopeOf(ctx), cluster.ClusterQuery{AccountKey: in.Account, Page: p})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(page.Items))
+	for i, c := range page.Items {
+		ids[i] = c.ID
+	}
+	counts, err := f.Svc.InstanceCounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := bridgXClusterList{ClusterList: make([]bridgXClusterRow, 0, len(page.Items)), Pager: pager(p, page.Total)}
+	for i := range page.Items {
+		c := &page.Items[i]
+		out.ClusterList = append(out.ClusterList, bridgXClusterRow{ID: c.ID, Name: c.Name, Provider: cluster.BridgXName(c.Provider),
+			Account: c.AccountKey, CreateAt: f.Svc.FormatTime(c.CreatedAt), CreateBy: c.CreatedBy,
+			RegionID: c.RegionID, ZoneID: c.ZoneID, InstanceType: c.InstanceType, InstanceNum: counts[c.ID], Desc: c.Description})
+	}
+	return answerOf(out), nil
+}
+
+func (f *Face) getClusterByID(ctx context.Context, in *idPath) (*answer[bridgXCluster], error) {
+	return f.showCluster(ctx, in.ID)
+}
+
+func (f *Face) getClusterByName(ctx context.Context, in *clusterNamePath) (*answer[bridgXCluster], error) {
+	return f.showCluster(ctx, in.Name)
+}
+
+func (f *Face) showCluster(ctx context.Context, idOrName string) (*answer[bridgXCluster], error) {
+	c, err := f.Svc.GetCluster(ctx, auth.ScopeOf(ctx), idOrName)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := f.Svc.InstanceCounts(ctx, []string{c.ID})
+	if err != nil {
+		return nil, err
+	}
+	return answerOf(f.clusterOf(c, counts[c.ID])), nil
+}
+
+// updateCluster changes only what the body names, and answers the name.
+func (f *Face) updateCluster(ctx context.Context, in *rawInput) (*answer[string], error) {
+	b, err := needBody(in)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := clusterRef(b)
+	if err != nil {
+		return nil, err
+	}
+	p, err := clusterPatch(b)
+	if err != nil {
+		return nil, err
+	}
+	c, err := f.Svc.UpdateCluster(ctx, auth.ScopeOf(ctx), ref, p)
+	if err != nil {
+		return nil, err
+	}
+	noteCluster(ctx, c)
+	return answerOf(c.Name), nil
+}
+
+func (f *Face) deleteCluster(ctx context.Context, in *idPath) (*answer[string], error) {
+	return f.removeCluster(ctx, in.ID)
+}
+
+func (f *Face) deleteClusterByBody(ctx context.Context, in *rawInput) (*answer[string], error) {
+	b, err := needBody(in)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := clusterRef(b)
+	if err != nil {
+		return nil, err
+	}
+	return f.removeCluster(ctx, ref)
+}
+
+func (f *Face) removeCluster(ctx context.Context, ref string) (*answer[string], error) {
+	c, err := f.Svc.DeleteCluster(ctx, auth.ScopeOf(ctx), ref)
+	if err != nil {
+		return nil, err
+	}
+	noteCluster(ctx, c)
+	return answerOf(c.Name), nil
+}
+
+func (f *Face) expandCluster(ctx context.Context, in *rawInput) (*answer[bridgXTaskID], error) {
+	return f.resize(ctx, in, false)
+}
+
+func (f *Face) shrinkCluster(ctx context.Context, in *rawInput) (*answer[bridgXTaskID], error) {
+	return f.resize(ctx, in, true)
+}
+
+// resize starts an expand or shrink task and answers its id; on the expand
+// path the body decides which (see parseExpand).
+func (f *Face) resize(ctx context.Context, in *rawInput, shrink bool) (*answer[bridgXTaskID], error) {
+	b, err := needBody(in)
+	if err != nil {
+		return nil, err
+	}
+	e, err := parseExpand(b)
+	if err != nil {
+		return nil, err
+	}
+	e.Shrink = e.Shrink || shrink
+	o := ownerOf(ctx)
+	var t *cluster.Task
+	if e.Shrink {
+		if c := auth.From(ctx); c != nil {
+			if _, allowed := c.Can("cluster/clusters/shrink"); !allowed {
+				return nil, errs.E(errs.Forbidden, "you may not shrink clusters")
 			}
-			e, err := parseExpand(b)
-			if err != nil {
-				return nil, err
-			}
-			return run(ctx, e)
-		})
-	api.Register(s, op("cluster-shrink", http.MethodPost, "/api/v1/cluster/shrink", "Shrink a cluster by IP list or by count",
-		"cluster/clusters/shrink"),
-		func(ctx context.Context, in *rawInput) (*reply, error) {
-			b, err := needBody(in)
-			if err != nil {
-				return nil, err
-			}
-			e, err := parseExpand(b)
-			if err != nil {
-				return nil, err
-			}
-			e.Shrink = true
-			return run(ctx, e)
-		})
+		}
+		t, err = f.Svc.Shrink(ctx, o, cluster.ShrinkInput{ClusterName: e.ClusterName, TaskName: e.TaskName, Count: e.Count, IPs: e.IPs})
+	} else {
+		t, err = f.Svc.Expand(ctx, o, cluster.ExpandInput{ClusterName: e.ClusterName, TaskName: e.TaskName, Count: e.Count})
+	}
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "cluster", ID: t.ClusterID, Name: t.ClusterName, DomainID: t.DomainID, ProjectID: t.ProjectID})
+	return answerOf(bridgXTaskID(t.ID)), nil
+}
+
+func noteCluster(ctx context.Context, c *cluster.Cluster) {
+	auth.Note(ctx, auth.Object{Type: "cluster", ID: c.ID, Name: c.Name, DomainID: c.DomainID, ProjectID: c.ProjectID})
+}
+
+// clusterRef is the cluster a body names, by id or by name.
+func clusterRef(b body) (string, error) {
+	var ref string
+	if err := b.strFields(map[string]*string{"cluster_id|id|cluster_name|name": &ref}); err != nil {
+		return "", err
+	}
+	if ref == "" {
+		return "", errs.Field("cluster_id", "required (or cluster_name)")
+	}
+	return ref, nil
+}
+
+// clusterPatch reads the fields an update body carries; absent ones stay
+// as they are.
+func clusterPatch(b body) (cluster.ClusterPatch, error) {
+	var p cluster.ClusterPatch
+	for name, dst := range map[string]**string{"desc": &p.Description, "description": &p.Description, "zone_id": &p.ZoneID,
+		"instance_type": &p.InstanceType, "image": &p.ImageID, "image_id": &p.ImageID, "password": &p.Password} {
+		if _, present := b[name]; !present {
+			continue
+		}
+		v, err := b.str(name)
+		if err != nil {
+			return p, err
+		}
+		*dst = &v
+	}
+	if _, present := b["network_config"]; present {
+		var nb netBody
+		if _, err := b.into("network_config", &nb); err != nil {
+			return p, err
+		}
+		nc := nb.config()
+		p.Network = &nc
+	}
+	if ch, present, err := b.chargeOf(); err != nil {
+		return p, err
+	} else if present {
+		p.Charge = &ch
+	}
+	if _, present := b["disks"]; present {
+		var db disksBody
+		if _, err := b.into("disks", &db); err != nil {
+			return p, err
+		}
+		d, err := db.disks()
+		if err != nil {
+			return p, err
+		}
+		p.Disks = &d
+	}
+	if tags, present, err := b.tagsOf("tags"); err != nil {
+		return p, err
+	} else if present {
+		p.Tags = &tags
+	}
+	return p, nil
 }

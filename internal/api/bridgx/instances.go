@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/skyfold/skyfold/internal/api"
+	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/cluster"
 	"github.com/skyfold/skyfold/internal/errs"
 )
@@ -90,7 +91,7 @@ func (f *Face) registerTasks(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			page, err := f.Svc.ListTasks(ctx, scopeOf(ctx), cluster.TaskQuery{AccountKey: in.Account, ClusterName: in.ClusterName, Page: p})
+			page, err := f.Svc.ListTasks(ctx, auth.ScopeOf(ctx), cluster.TaskQuery{AccountKey: in.Account, ClusterName: in.ClusterName, Page: p})
 			if err != nil {
 				return nil, err
 			}
@@ -110,7 +111,7 @@ func (f *Face) registerTasks(s *api.Server) {
 		if err != nil {
 			return nil, err
 		}
-		d, err := f.Svc.TaskDetail(ctx, scopeOf(ctx), id, p)
+		d, err := f.Svc.TaskDetail(ctx, auth.ScopeOf(ctx), id, p)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +163,7 @@ func (f *Face) registerInstances(s *api.Server) {
 			if in.Status != "" {
 				sts = strings.Split(in.Status, ",")
 			}
-			page, err := f.Svc.ListInstances(ctx, scopeOf(ctx), cluster.InstanceQuery{AccountKey: in.Account, InstanceID: in.InstanceID,
+			page, err := f.Svc.ListInstances(ctx, auth.ScopeOf(ctx), cluster.InstanceQuery{AccountKey: in.Account, InstanceID: in.InstanceID,
 				IP: in.IP, Provider: in.Provider, ClusterName: in.ClusterName, Statuses: sts, Page: p})
 			if err != nil {
 				return nil, err
@@ -179,7 +180,7 @@ func (f *Face) registerInstances(s *api.Server) {
 
 	api.Register(s, op("instance-describe", http.MethodGet, "/api/v1/instance/id/describe", "Show a cluster instance", "cluster/instances/get"),
 		func(ctx context.Context, in *instanceIDInput) (*reply, error) {
-			x, err := f.Svc.GetInstance(ctx, scopeOf(ctx), in.InstanceID)
+			x, err := f.Svc.GetInstance(ctx, auth.ScopeOf(ctx), in.InstanceID)
 			if err != nil {
 				return nil, err
 			}
@@ -188,7 +189,7 @@ func (f *Face) registerInstances(s *api.Server) {
 			for _, disk := range d.DataDisks {
 				dd = append(dd, map[string]any{"data_disk_type": disk.Category, "data_disk_size": disk.Size})
 			}
-			vpc, subnet, sg := f.Svc.NetworkNames(ctx, scopeOf(ctx), x)
+			vpc, subnet, sg := f.Svc.NetworkNames(ctx, auth.ScopeOf(ctx), x)
 			return ok(map[string]any{"instance_id": x.InstanceID, "provider": cluster.BridgXName(x.Provider), "region_id": x.RegionID,
 				"zone_id": x.ZoneID, "image_id": x.ImageID, "instance_type": x.InstanceType, "ip_inner": x.IPInner, "ip_outer": x.IPOuter,
 				"create_at": f.Svc.FormatTime(x.CreatedAt), "status": statusName(x.Status), "cluster_name": x.ClusterName,
@@ -199,7 +200,7 @@ func (f *Face) registerInstances(s *api.Server) {
 
 	api.Register(s, op("instance-num", http.MethodGet, "/api/v1/instance/num", "Count running cluster instances", "cluster/instances/list"),
 		func(ctx context.Context, in *instanceNumInput) (*reply, error) {
-			n, err := f.Svc.CountRunning(ctx, scopeOf(ctx), in.Account, in.ClusterName)
+			n, err := f.Svc.CountRunning(ctx, auth.ScopeOf(ctx), in.Account, in.ClusterName)
 			if err != nil {
 				return nil, err
 			}
@@ -209,7 +210,7 @@ func (f *Face) registerInstances(s *api.Server) {
 	api.Register(s, op("usage-total", http.MethodGet, "/api/v1/instance/usage_total",
 		"Seconds cluster instances ran on a day, and their cost at list price", "cluster/usage/get"),
 		func(ctx context.Context, in *usageInput) (*reply, error) {
-			t, err := f.Svc.UsageTotal(ctx, scopeOf(ctx), cluster.UsageQuery{ClusterName: in.ClusterName, Date: in.Date})
+			t, err := f.Svc.UsageTotal(ctx, auth.ScopeOf(ctx), cluster.UsageQuery{ClusterName: in.ClusterName, Date: in.Date})
 			if err != nil {
 				return nil, err
 			}
@@ -231,7 +232,7 @@ func (f *Face) registerInstances(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			page, err := f.Svc.UsageStatistics(ctx, scopeOf(ctx), cluster.UsageQuery{ClusterName: in.ClusterName, Date: in.Date, Page: p})
+			page, err := f.Svc.UsageStatistics(ctx, auth.ScopeOf(ctx), cluster.UsageQuery{ClusterName: in.ClusterName, Date: in.Date, Page: p})
 			if err != nil {
 				return nil, err
 			}

@@ -116,7 +116,7 @@ func (f *Face) registerNetwork(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			page, err := f.Svc.DescribeVPCs(ctx, scopeOf(ctx), cluster.VPCQuery{Provider: in.Provider, RegionID: in.RegionID, Name: in.VPCName, Page: p})
+			page, err := f.Svc.DescribeVPCs(ctx, auth.ScopeOf(ctx), cluster.VPCQuery{Provider: in.Provider, RegionID: in.RegionID, Name: in.VPCName, Page: p})
 			if err != nil {
 				return nil, err
 			}
@@ -129,7 +129,7 @@ func (f *Face) registerNetwork(s *api.Server) {
 
 	api.Register(s, op("vpc-info", http.MethodGet, "/api/v1/vpc/info/{id}", "Show a VPC", "cluster/vpcs/get"),
 		func(ctx context.Context, in *idPath) (*reply, error) {
-			v, err := f.Svc.VPC(ctx, scopeOf(ctx), in.ID)
+			v, err := f.Svc.VPC(ctx, auth.ScopeOf(ctx), in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -174,7 +174,7 @@ func (f *Face) registerNetwork(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			page, err := f.Svc.DescribeSubnets(ctx, scopeOf(ctx), cluster.SubnetQuery{VPCID: in.VPCID, Name: in.SwitchName, Page: p})
+			page, err := f.Svc.DescribeSubnets(ctx, auth.ScopeOf(ctx), cluster.SubnetQuery{VPCID: in.VPCID, Name: in.SwitchName, Page: p})
 			if err != nil {
 				return nil, err
 			}
@@ -187,7 +187,7 @@ func (f *Face) registerNetwork(s *api.Server) {
 
 	api.Register(s, op("subnet-info", http.MethodGet, "/api/v1/subnet/info/{id}", "Show a subnet", "cluster/subnets/get"),
 		func(ctx context.Context, in *subnetInfoInput) (*reply, error) {
-			v, err := f.Svc.Subnet(ctx, scopeOf(ctx), in.ID, in.VPCID)
+			v, err := f.Svc.Subnet(ctx, auth.ScopeOf(ctx), in.ID, in.VPCID)
 			if err != nil {
 				return nil, err
 			}
@@ -232,7 +232,7 @@ func (f *Face) registerNetwork(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			page, err := f.Svc.DescribeSecurityGroups(ctx, scopeOf(ctx), cluster.SecurityGroupQuery{RegionID: in.RegionID, VPCID: in.VPCID,
+			page, err := f.Svc.DescribeSecurityGroups(ctx, auth.ScopeOf(ctx), cluster.SecurityGroupQuery{RegionID: in.RegionID, VPCID: in.VPCID,
 				Name: in.SecurityGroupName, Page: p})
 			if err != nil {
 				return nil, err
@@ -248,7 +248,7 @@ func (f *Face) registerNetwork(s *api.Server) {
 	api.Register(s, op("security-group-rules", http.MethodGet, "/api/v1/security_group/{id}/rules", "Show a security group and its rules",
 		"cluster/security_groups/get"),
 		func(ctx context.Context, in *idPath) (*reply, error) {
-			g, err := f.Svc.SecurityGroupRules(ctx, scopeOf(ctx), in.ID)
+			g, err := f.Svc.SecurityGroupRules(ctx, auth.ScopeOf(ctx), in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -315,7 +315,7 @@ func (f *Face) registerNetwork(s *api.Server) {
 			if key == "" {
 				key, _ = b.str("ak")
 			}
-			if err := f.Svc.SyncNetwork(ctx, scopeOf(ctx), provider, region, key); err != nil {
+			if err := f.Svc.SyncNetwork(ctx, auth.ScopeOf(ctx), provider, region, key); err != nil {
 				return nil, err
 			}
 			return ok(nil), nil

@@ -2,12 +2,9 @@ package cloudpods
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
@@ -64,16 +61,16 @@ type accountCreateInput struct {
 	Body accountCreateBody
 }
 
-type objectOutput struct {
-	Body map[string]any
+type accountOutput struct {
+	Body cloudpodsAccount
 }
 
 type accountListOutput struct {
 	Body struct {
-		Cloudaccounts []map[string]any `json:"cloudaccounts"`
-		Total         int              `json:"total"`
-		Limit         int              `json:"limit"`
-		Offset        int              `json:"offset"`
+		Cloudaccounts []cloudpodsAccount `json:"cloudaccounts"`
+		Total         int                `json:"total"`
+		Limit         int                `json:"limit"`
+		Offset        int                `json:"offset"`
 	}
 }
 
@@ -134,205 +131,208 @@ func accepted(t *task.Task) *taskAccepted {
 
 // RegisterAccounts adds /api/v2/cloudaccounts.
 func (f *Face) RegisterAccounts(s *api.Server) {
-	tags := []string{"cloudaccounts"}
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-create-cloudaccount", Method: http.MethodPost,
-		Path: "/api/v2/cloudaccounts", Summary: "Connect a cloud account (dry_run tests the connection only)", Tags: tags,
-		DefaultStatus: http.StatusOK}, "compute/cloudaccounts/create"),
-		func(ctx context.Context, in *accountCreateInput) (*objectOutput, error) {
-			b := in.Body
-			project := b.Tenant
-			if project == "" {
-				project = b.ProjectID
-			}
-			domainID, projectID, err := owner(ctx, f.IDs, project)
-			if err != nil {
-				return nil, err
-			}
-			accessURL := b.AccessURL
-			if accessURL == "" {
-				accessURL = b.Environment
-			}
-			ci := inventory.CreateInput{Name: b.Name, Description: b.Description, Provider: b.Provider, AccessURL: accessURL,
-				AccessKeyID: b.AccessKeyID, AccessKeySecret: b.AccessKeySecret, Enabled: b.Enabled == nil || *b.Enabled,
-				ReadOnly: b.ReadOnly, DomainID: domainID, ProjectID: projectID, ShareMode: b.ShareMode, PublicScope: b.PublicScope,
-				SyncIntervalSeconds: b.SyncIntervalSeconds, DryRun: b.DryRun}
-			if c := auth.From(ctx); c != nil {
-				ci.UserID = c.UserID()
-			}
-			if b.SubAccounts != nil {
-				for _, r := range b.SubAccounts.Cloudregions {
-					ci.Regions = append(ci.Regions, r.ID)
-				}
-			}
-			a, err := f.Inv.Create(ctx, ci)
-			if err != nil {
-				return nil, err
-			}
-			if !b.DryRun {
-				auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
-			}
-			body := f.accountView(ctx, f.newNames(), a, true)
-			if b.SubAccounts != nil {
-				body["sub_accounts"] = b.SubAccounts
-			}
-			return &objectOutput{Body: body}, nil
-		})
+	const p, tags = "/api/v2/cloudaccounts", "cloudaccounts"
+	api.Register(s, auth.Policy(op("create-cloudaccount", http.MethodPost, p, "Connect a cloud account (dry_run tests the connection only)", tags), "compute/cloudaccounts/create"), f.createAccount)
+	api.Register(s, auth.Policy(op("list-cloudaccounts", http.MethodGet, p, "List cloud accounts", tags), "compute/cloudaccounts/list"), f.listAccounts)
+	api.Register(s, auth.Policy(op("get-cloudaccount", http.MethodGet, p+"/{id}", "Get a cloud account", tags), "compute/cloudaccounts/get"), f.getAccount)
+	api.Register(s, auth.Policy(op("update-cloudaccount", http.MethodPut, p+"/{id}", "Change a cloud account (new credentials are tested first)", tags), "compute/cloudaccounts/update"), f.updateAccount)
+	api.Register(s, auth.Policy(op("enable-cloudaccount", http.MethodPost, p+"/{id}/enable", "Enable a cloud account", tags), "compute/cloudaccounts/update"), f.enableAccount)
+	api.Register(s, auth.Policy(op("enable-cloudaccount-query", http.MethodPost, p+"/enable", "Enable a cloud account (seed's ?id= form)", tags), "compute/cloudaccounts/update"), f.enableAccountByQuery)
+	api.Register(s, auth.Policy(op("disable-cloudaccount", http.MethodPost, p+"/{id}/disable", "Disable a cloud account", tags), "compute/cloudaccounts/update"), f.disableAccount)
+	api.Register(s, auth.Policy(op("disable-cloudaccount-query", http.MethodPost, p+"/disable", "Disable a cloud account (seed's ?id= form)", tags), "compute/cloudaccounts/update"), f.disableAccountByQuery)
+	api.Register(s, auth.Policy(op("delete-cloudaccount", http.MethodDelete, p+"/{id}", "Delete a disabled cloud account and its synced resources (a task)", tags), "compute/cloudaccounts/delete"), f.deleteAccount)
+	api.Register(s, auth.Policy(op("delete-cloudaccount-query", http.MethodDelete, p, "Delete a cloud account (seed's ?id= form)", tags), "compute/cloudaccounts/delete"), f.deleteAccountByQuery)
+	api.Register(s, auth.Policy(op("sync-cloudaccount", http.MethodPost, p+"/{id}/sync", "Sync a cloud account now (all, or chosen regions and resource types)", tags), "compute/cloudaccounts/sync"), f.syncAccount)
+}
 
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-list-cloudaccounts", Method: http.MethodGet,
-		Path: "/api/v2/cloudaccounts", Summary: "List cloud accounts", Tags: tags}, "compute/cloudaccounts/list"),
-		func(ctx context.Context, in *accountListInput) (*accountListOutput, error) {
-			p, err := in.Params()
-			if err != nil {
-				return nil, err
-			}
-			if in.Provider != "" {
-				p.Filters = append(p.Filters, eq("provider", in.Provider))
-			}
-			if in.Brand != "" {
-				p.Filters = append(p.Filters, eq("brand", in.Brand))
-			}
-			if in.ID != "" {
-				p.Filters = append(p.Filters, eq("id", in.ID))
-			}
-			if in.Enabled != "" {
-				p.Filters = append(p.Filters, eq("enabled", boolDB(in.Enabled)))
-			}
-			page, err := f.Inv.ListAccounts(ctx, scopeOf(ctx), p)
-			if err != nil {
-				return nil, err
-			}
-			out := &accountListOutput{}
-			n := f.newNames()
-			out.Body.Cloudaccounts = make([]map[string]any, 0, len(page.Items))
-			for i := range page.Items {
-				v := f.accountView(ctx, n, &page.Items[i], in.Details)
-				if !in.ShowFailReason {
-					delete(v, "fail_reason")
-				}
-				out.Body.Cloudaccounts = append(out.Body.Cloudaccounts, v)
-			}
-			out.Body.Total, out.Body.Limit, out.Body.Offset = page.Total, page.Limit, page.Offset
-			return out, nil
-		})
-
-	get := func(ctx context.Context, id string) (*inventory.Account, error) {
-		return f.Inv.GetVisible(ctx, scopeOf(ctx), id)
+func (f *Face) createAccount(ctx context.Context, in *accountCreateInput) (*accountOutput, error) {
+	b := in.Body
+	project := b.Tenant
+	if project == "" {
+		project = b.ProjectID
 	}
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-get-cloudaccount", Method: http.MethodGet,
-		Path: "/api/v2/cloudaccounts/{id}", Summary: "Get a cloud account", Tags: tags}, "compute/cloudaccounts/get"),
-		func(ctx context.Context, in *idInput) (*objectOutput, error) {
-			a, err := get(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &objectOutput{Body: f.accountView(ctx, f.newNames(), a, true)}, nil
-		})
-
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-update-cloudaccount", Method: http.MethodPut,
-		Path: "/api/v2/cloudaccounts/{id}", Summary: "Change a cloud account (new credentials are tested first)", Tags: tags}, "compute/cloudaccounts/update"),
-		func(ctx context.Context, in *accountUpdateInput) (*objectOutput, error) {
-			a, err := get(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if err := writable(ctx, a); err != nil {
-				return nil, err
-			}
-			b := in.Body
-			a, err = f.Inv.Update(ctx, a.ID, inventory.UpdateInput{Name: b.Name, Description: b.Description, AccessKeyID: b.AccessKeyID,
-				AccessKeySecret: b.AccessKeySecret, SyncIntervalSeconds: b.SyncIntervalSeconds, ShareMode: b.ShareMode, PublicScope: b.PublicScope})
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
-			return &objectOutput{Body: f.accountView(ctx, f.newNames(), a, true)}, nil
-		})
-
-	setEnabled := func(ctx context.Context, id string, on bool) (*objectOutput, error) {
-		a, err := get(ctx, id)
-		if err != nil {
-			return nil, err
+	domainID, projectID, err := owner(ctx, f.IDs, project)
+	if err != nil {
+		return nil, err
+	}
+	accessURL := b.AccessURL
+	if accessURL == "" {
+		accessURL = b.Environment
+	}
+	ci := inventory.CreateInput{Name: b.Name, Description: b.Description, Provider: b.Provider, AccessURL: accessURL,
+		AccessKeyID: b.AccessKeyID, AccessKeySecret: b.AccessKeySecret, Enabled: b.Enabled == nil || *b.Enabled,
+		ReadOnly: b.ReadOnly, DomainID: domainID, ProjectID: projectID, ShareMode: b.ShareMode, PublicScope: b.PublicScope,
+		SyncIntervalSeconds: b.SyncIntervalSeconds, DryRun: b.DryRun}
+	if c := auth.From(ctx); c != nil {
+		ci.UserID = c.UserID()
+	}
+	if b.SubAccounts != nil {
+		for _, r := range b.SubAccounts.Cloudregions {
+			ci.Regions = append(ci.Regions, r.ID)
 		}
-		if err := writable(ctx, a); err != nil {
-			return nil, err
-		}
-		a, err = f.Inv.SetEnabled(ctx, a.ID, on)
-		if err != nil {
-			return nil, err
-		}
+	}
+	a, err := f.Inv.Create(ctx, ci)
+	if err != nil {
+		return nil, err
+	}
+	if !b.DryRun {
 		auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
-		return &objectOutput{Body: f.accountView(ctx, f.newNames(), a, true)}, nil
 	}
-	for _, action := range []string{"enable", "disable"} {
-		on := action == "enable"
-		api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-" + action + "-cloudaccount", Method: http.MethodPost,
-			Path: "/api/v2/cloudaccounts/{id}/" + action, Summary: strings.ToUpper(action[:1]) + action[1:] + " a cloud account", Tags: tags},
-			"compute/cloudaccounts/update"),
-			func(ctx context.Context, in *idInput) (*objectOutput, error) { return setEnabled(ctx, in.ID, on) })
-		api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-" + action + "-cloudaccount-query", Method: http.MethodPost,
-			Path: "/api/v2/cloudaccounts/" + action, Summary: strings.ToUpper(action[:1]) + action[1:] + " a cloud account (seed's ?id= form)", Tags: tags},
-			"compute/cloudaccounts/update"),
-			func(ctx context.Context, in *idQueryInput) (*objectOutput, error) { return setEnabled(ctx, in.ID, on) })
-	}
+	out := &accountOutput{Body: f.accountView(ctx, f.newNames(), a, true)}
+	out.Body.SubAccounts = b.SubAccounts
+	return out, nil
+}
 
-	del := func(ctx context.Context, id string) (*objectOutput, error) {
-		a, err := get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if err := writable(ctx, a); err != nil {
-			return nil, err
-		}
-		uid := ""
-		if c := auth.From(ctx); c != nil {
-			uid = c.UserID()
-		}
-		t, err := f.Inv.Delete(ctx, a.ID, uid)
-		if err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
-		a.Status = inventory.StatusDeleting
-		body := f.accountView(ctx, f.newNames(), a, true)
-		body["task_id"] = t.ID
-		return &objectOutput{Body: body}, nil
+func (f *Face) listAccounts(ctx context.Context, in *accountListInput) (*accountListOutput, error) {
+	p, err := in.Params()
+	if err != nil {
+		return nil, err
 	}
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-delete-cloudaccount", Method: http.MethodDelete,
-		Path: "/api/v2/cloudaccounts/{id}", Summary: "Delete a disabled cloud account and its synced resources (a task)", Tags: tags},
-		"compute/cloudaccounts/delete"),
-		func(ctx context.Context, in *idInput) (*objectOutput, error) { return del(ctx, in.ID) })
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-delete-cloudaccount-query", Method: http.MethodDelete,
-		Path: "/api/v2/cloudaccounts", Summary: "Delete a cloud account (seed's ?id= form)", Tags: tags}, "compute/cloudaccounts/delete"),
-		func(ctx context.Context, in *idQueryInput) (*objectOutput, error) { return del(ctx, in.ID) })
+	if in.Provider != "" {
+		p.Filters = append(p.Filters, eq("provider", in.Provider))
+	}
+	if in.Brand != "" {
+		p.Filters = append(p.Filters, eq("brand", in.Brand))
+	}
+	if in.ID != "" {
+		p.Filters = append(p.Filters, eq("id", in.ID))
+	}
+	if in.Enabled != "" {
+		p.Filters = append(p.Filters, eq("enabled", boolDB(in.Enabled)))
+	}
+	page, err := f.Inv.ListAccounts(ctx, auth.ScopeOf(ctx), p)
+	if err != nil {
+		return nil, err
+	}
+	out := &accountListOutput{}
+	n := f.newNames()
+	out.Body.Cloudaccounts = make([]cloudpodsAccount, 0, len(page.Items))
+	for i := range page.Items {
+		v := f.accountView(ctx, n, &page.Items[i], in.Details)
+		if !in.ShowFailReason {
+			v.FailReason = ""
+		}
+		out.Body.Cloudaccounts = append(out.Body.Cloudaccounts, v)
+	}
+	out.Body.Total, out.Body.Limit, out.Body.Offset = page.Total, page.Limit, page.Offset
+	return out, nil
+}
 
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-sync-cloudaccount", Method: http.MethodPost,
-		Path: "/api/v2/cloudaccounts/{id}/sync", Summary: "Sync a cloud account now (all, or chosen regions and resource types)", Tags: tags},
-		"compute/cloudaccounts/sync"),
-		func(ctx context.Context, in *syncInput) (*taskAccepted, error) {
-			a, err := get(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if err := writable(ctx, a); err != nil {
-				return nil, err
-			}
-			req := inventory.SyncRequest{}
-			if in.Body != nil {
-				req.Regions = in.Body.Regions
-				for _, k := range in.Body.ResourceTypes {
-					req.Kinds = append(req.Kinds, inventory.Kind(strings.TrimSuffix(k, "s")))
-				}
-			}
-			if c := auth.From(ctx); c != nil {
-				req.UserID = c.UserID()
-			}
-			t, err := f.Inv.RequestSync(ctx, a.ID, req)
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
-			return accepted(t), nil
-		})
+func (f *Face) getAccount(ctx context.Context, in *idInput) (*accountOutput, error) {
+	a, err := f.Inv.GetVisible(ctx, auth.ScopeOf(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &accountOutput{Body: f.accountView(ctx, f.newNames(), a, true)}, nil
+}
+
+// writableAccount is an account the caller may change.
+func (f *Face) writableAccount(ctx context.Context, id string) (*inventory.Account, error) {
+	a, err := f.Inv.GetVisible(ctx, auth.ScopeOf(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	if err := writable(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (f *Face) updateAccount(ctx context.Context, in *accountUpdateInput) (*accountOutput, error) {
+	a, err := f.writableAccount(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	b := in.Body
+	a, err = f.Inv.Update(ctx, a.ID, inventory.UpdateInput{Name: b.Name, Description: b.Description, AccessKeyID: b.AccessKeyID,
+		AccessKeySecret: b.AccessKeySecret, SyncIntervalSeconds: b.SyncIntervalSeconds, ShareMode: b.ShareMode, PublicScope: b.PublicScope})
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
+	return &accountOutput{Body: f.accountView(ctx, f.newNames(), a, true)}, nil
+}
+
+func (f *Face) enableAccount(ctx context.Context, in *idInput) (*accountOutput, error) {
+	return f.setEnabled(ctx, in.ID, true)
+}
+
+func (f *Face) enableAccountByQuery(ctx context.Context, in *idQueryInput) (*accountOutput, error) {
+	return f.setEnabled(ctx, in.ID, true)
+}
+
+func (f *Face) disableAccount(ctx context.Context, in *idInput) (*accountOutput, error) {
+	return f.setEnabled(ctx, in.ID, false)
+}
+
+func (f *Face) disableAccountByQuery(ctx context.Context, in *idQueryInput) (*accountOutput, error) {
+	return f.setEnabled(ctx, in.ID, false)
+}
+
+func (f *Face) setEnabled(ctx context.Context, id string, on bool) (*accountOutput, error) {
+	a, err := f.writableAccount(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a, err = f.Inv.SetEnabled(ctx, a.ID, on)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
+	return &accountOutput{Body: f.accountView(ctx, f.newNames(), a, true)}, nil
+}
+
+func (f *Face) deleteAccount(ctx context.Context, in *idInput) (*accountOutput, error) {
+	return f.removeAccount(ctx, in.ID)
+}
+
+func (f *Face) deleteAccountByQuery(ctx context.Context, in *idQueryInput) (*accountOutput, error) {
+	return f.removeAccount(ctx, in.ID)
+}
+
+// removeAccount starts the delete task and answers the account, deleting,
+// with the task's id.
+func (f *Face) removeAccount(ctx context.Context, id string) (*accountOutput, error) {
+	a, err := f.writableAccount(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	uid := ""
+	if c := auth.From(ctx); c != nil {
+		uid = c.UserID()
+	}
+	t, err := f.Inv.Delete(ctx, a.ID, uid)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
+	a.Status = inventory.StatusDeleting
+	out := &accountOutput{Body: f.accountView(ctx, f.newNames(), a, true)}
+	out.Body.TaskID = t.ID
+	return out, nil
+}
+
+func (f *Face) syncAccount(ctx context.Context, in *syncInput) (*taskAccepted, error) {
+	a, err := f.writableAccount(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	req := inventory.SyncRequest{}
+	if in.Body != nil {
+		req.Regions = in.Body.Regions
+		for _, k := range in.Body.ResourceTypes {
+			req.Kinds = append(req.Kinds, inventory.Kind(strings.TrimSuffix(k, "s")))
+		}
+	}
+	if c := auth.From(ctx); c != nil {
+		req.UserID = c.UserID()
+	}
+	t, err := f.Inv.RequestSync(ctx, a.ID, req)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
+	return accepted(t), nil
 }
 
 // writable refuses changes to accounts the caller only sees through sharing.
@@ -355,49 +355,43 @@ func boolDB(s string) string {
 func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
 
 // accountView is an account as Cloudpods shows it (seed 000's fields).
-func (f *Face) accountView(ctx context.Context, n *names, a *inventory.Account, details bool) map[string]any {
+func (f *Face) accountView(ctx context.Context, n *names, a *inventory.Account, details bool) cloudpodsAccount {
 	counts := a.CountMap()
 	project := n.project(ctx, a.ProjectID)
-	domain := n.domain(ctx, a.DomainID)
-	balance := json.RawMessage("0")
+	balance := decimalText("0")
 	if isDecimal(a.Balance) {
-		balance = json.RawMessage(a.Balance)
+		balance = decimalText(a.Balance)
 	}
-	v := map[string]any{
-		"id": a.ID, "name": a.Name, "description": a.Description, "access_url": a.AccessURL, "account": a.Account,
-		"account_id": a.AccountID, "auto_create_project": false, "auto_create_project_for_provider": false,
-		"balance": balance, "currency": a.Currency, "brand": a.Brand, "provider": a.Provider,
-		"can_delete": !a.Enabled && a.SyncStatus != inventory.SyncSyncing && a.SyncStatus != inventory.SyncQueued,
-		"can_update": true, "cloud_env": a.CloudEnv, "deleted": false, "domain_id": a.DomainID, "domain_src": "local",
-		"project_domain": domain, "project": project, "tenant": project, "tenant_id": a.ProjectID, "project_id": a.ProjectID,
-		"enabled": a.Enabled, "read_only": a.ReadOnly, "error_count": a.ErrorCount, "health_status": a.HealthStatus,
-		"is_emulated": false, "is_on_premise": a.IsOnPremise, "is_public_cloud": a.IsPublicCloud,
-		"is_public": a.PublicScope != "none", "public_scope": a.PublicScope, "share_mode": a.ShareMode,
-		"progress": a.Progress, "status": a.Status, "sync_status": a.SyncStatus, "sync_stauts2": a.SyncStatus,
-		"sync_count": a.SyncCount, "sync_interval_seconds": a.SyncIntervalSeconds, "saml_auth": false,
-		"enable_auto_sync": a.SyncIntervalSeconds > 0, "enable_resource_sync": true, "enable_project_sync": false,
-		"proxy_setting":    map[string]any{"id": "DIRECT", "name": "DIRECT", "deleted": false, "is_emulated": false, "is_public": false, "update_version": 0},
-		"proxy_setting_id": "DIRECT",
-		"guest_count":      counts["server"], "disk_count": counts["disk"], "vpc_count": counts["vpc"], "eip_count": counts["eip"],
-		"host_count": counts["host"], "storage_count": counts["storage"], "network_count": counts["network"],
-		"secgroup_count": counts["secgroup"], "bucket_count": counts["bucket"], "snapshot_count": counts["snapshot"],
-		"dbinstance_count": counts["dbinstance"], "elasticcache_count": counts["elasticcache"], "kafka_count": counts["kafka"],
-		"storagecache_count": 0, "routetable_count": 0, "provider_count": 1, "enabled_provider_count": boolInt(a.Enabled),
-		"created_at": ts(a.CreatedAt), "updated_at": ts(a.UpdatedAt), "update_version": a.UpdateVersion,
-		"sync_task_id": a.SyncTaskID,
-	}
-	if a.LastError != "" {
-		v["fail_reason"] = a.LastError
+	v := cloudpodsAccount{
+		ID: a.ID, Name: a.Name, Description: a.Description, AccessURL: a.AccessURL, Account: a.Account, AccountID: a.AccountID,
+		Balance: balance, Currency: a.Currency, Brand: a.Brand, Provider: a.Provider,
+		CanDelete: !a.Enabled && a.SyncStatus != inventory.SyncSyncing && a.SyncStatus != inventory.SyncQueued,
+		CanUpdate: true, CloudEnv: a.CloudEnv, DomainID: a.DomainID, DomainSrc: "local",
+		ProjectDomain: n.domain(ctx, a.DomainID), Project: project, Tenant: project, TenantID: a.ProjectID, ProjectID: a.ProjectID,
+		Enabled: a.Enabled, ReadOnly: a.ReadOnly, ErrorCount: a.ErrorCount, HealthStatus: a.HealthStatus,
+		IsOnPremise: a.IsOnPremise, IsPublicCloud: a.IsPublicCloud,
+		IsPublic: a.PublicScope != "none", PublicScope: a.PublicScope, ShareMode: a.ShareMode,
+		Progress: a.Progress, Status: a.Status, SyncStatus: a.SyncStatus, SyncStauts2: a.SyncStatus,
+		SyncCount: a.SyncCount, SyncIntervalSeconds: a.SyncIntervalSeconds,
+		EnableAutoSync: a.SyncIntervalSeconds > 0, EnableResourceSync: true,
+		ProxySetting: proxySetting{ID: "DIRECT", Name: "DIRECT"}, ProxySettingID: "DIRECT",
+		GuestCount: counts["server"], DiskCount: counts["disk"], VPCCount: counts["vpc"], EIPCount: counts["eip"],
+		HostCount: counts["host"], StorageCount: counts["storage"], NetworkCount: counts["network"],
+		SecgroupCount: counts["secgroup"], BucketCount: counts["bucket"], SnapshotCount: counts["snapshot"],
+		DBInstanceCount: counts["dbinstance"], ElasticcacheCount: counts["elasticcache"], KafkaCount: counts["kafka"],
+		ProviderCount: 1, EnabledProviderCount: boolInt(a.Enabled),
+		CreatedAt: ts(a.CreatedAt), UpdatedAt: ts(a.UpdatedAt), UpdateVersion: a.UpdateVersion, SyncTaskID: a.SyncTaskID,
+		FailReason: a.LastError,
 	}
 	if a.LastSyncAt != nil {
-		v["last_sync"] = ts(*a.LastSyncAt)
+		v.LastSync = ts(*a.LastSyncAt)
 	}
 	if a.ProbeAt != nil {
-		v["probe_at"] = ts(*a.ProbeAt)
+		v.ProbeAt = ts(*a.ProbeAt)
 	}
 	if details {
-		v["cloudregions"] = a.RegionIDs()
-		v["sync_results"] = f.syncResults(ctx, a.ID)
+		regions, results := a.RegionIDs(), f.syncResults(ctx, a.ID)
+		v.Cloudregions, v.SyncResults = &regions, &results
 	}
 	return v
 }
@@ -405,8 +399,8 @@ func (f *Face) accountView(ctx context.Context, n *names, a *inventory.Account, 
 // syncResults lists, per synced region, the last sync's status, time and
 // per-kind counts and timings (added, updated, removed, unchanged, ms, and
 // any error, skip or note).
-func (f *Face) syncResults(ctx context.Context, accountID string) []map[string]any {
-	out := []map[string]any{}
+func (f *Face) syncResults(ctx context.Context, accountID string) []cloudpodsSyncResult {
+	out := []cloudpodsSyncResult{}
 	if accountID == "" { // a dry run's would-be account
 		return out
 	}
@@ -415,16 +409,15 @@ func (f *Face) syncResults(ctx context.Context, accountID string) []map[string]a
 		return out
 	}
 	for _, pr := range prs {
-		r := map[string]any{"cloudregion_id": pr.CloudregionID, "sync_status": pr.SyncStatus,
-			"last_sync_ms": pr.LastSyncMS, "result": json.RawMessage(`{}`)}
+		r := cloudpodsSyncResult{CloudregionID: pr.CloudregionID, SyncStatus: pr.SyncStatus, LastSyncMS: pr.LastSyncMS, Result: rawObject(`{}`)}
 		if len(pr.LastSyncResult) > 0 {
-			r["result"] = json.RawMessage(pr.LastSyncResult)
+			r.Result = rawObject(pr.LastSyncResult)
 		}
 		if reg, err := f.Inv.Region(ctx, pr.CloudregionID); err == nil {
-			r["cloudregion"], r["region_ext_id"] = reg.Name, reg.RegionID
+			r.Cloudregion, r.RegionExtID = reg.Name, reg.RegionID
 		}
 		if pr.LastSyncAt != nil {
-			r["last_sync"] = ts(*pr.LastSyncAt)
+			r.LastSync = ts(*pr.LastSyncAt)
 		}
 		out = append(out, r)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/danielgtaylor/huma/v2"
-
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/errs"
@@ -30,81 +28,81 @@ type bucketCreateInput struct {
 // RegisterBuckets adds bucket create and delete (list and get come with the
 // other collections).
 func (f *Face) RegisterBuckets(s *api.Server) {
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-create-bucket", Method: http.MethodPost,
-		Path: "/api/v2/buckets", Summary: "Create an object storage bucket on the cloud (a task)", Tags: []string{"buckets"},
-		DefaultStatus: http.StatusOK}, "compute/buckets/create"),
-		func(ctx context.Context, in *bucketCreateInput) (*objectOutput, error) {
-			b := in.Body
-			var fs []errs.FieldError
-			if b.Cloudregion == "" {
-				fs = append(fs, errs.FieldError{Field: "cloudregion", Reason: "required"})
-			}
-			if b.Cloudprovider == "" {
-				fs = append(fs, errs.FieldError{Field: "cloudprovider", Reason: "required"})
-			}
-			if b.Name == "" {
-				fs = append(fs, errs.FieldError{Field: "name", Reason: "required"})
-			}
-			if err := errs.Fields(fs...); err != nil {
-				return nil, err
-			}
-			project := b.ProjectID
-			if project == "" {
-				project = b.Tenant
-			}
-			domainID, projectID, err := owner(ctx, f.IDs, project)
-			if err != nil {
-				return nil, err
-			}
-			// The provider must be one the caller can see.
-			provs, err := f.Inv.Providers(ctx, scopeOf(ctx), "")
-			if err != nil {
-				return nil, err
-			}
-			visible := false
-			for _, p := range provs {
-				visible = visible || p.ID == b.Cloudprovider
-			}
-			if !visible {
-				return nil, errs.Field("cloudprovider", "no such cloud provider "+b.Cloudprovider)
-			}
-			uid := ""
-			if c := auth.From(ctx); c != nil {
-				uid = c.UserID()
-			}
-			r, t, err := f.Inv.CreateBucket(ctx, inventory.BucketInput{ProviderID: b.Cloudprovider, RegionID: b.Cloudregion,
-				Name: b.Name, Description: b.Description, Tags: b.Meta, DomainID: domainID, ProjectID: projectID, UserID: uid})
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "bucket", ID: r.ID, Name: r.Name})
-			v := f.resourceView(ctx, f.newNames(), r, true)
-			v["description"], v["task_id"], v["progress"] = b.Description, t.ID, 0
-			v["access_urls"] = []map[string]any{}
-			v["size_bytes"], v["object_cnt"], v["size_bytes_limit"], v["object_cnt_limit"] = 0, 0, 0, 0
-			return &objectOutput{Body: v}, nil
-		})
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-delete-bucket", Method: http.MethodDelete,
-		Path: "/api/v2/buckets/{id}", Summary: "Delete a bucket on the cloud (a task)", Tags: []string{"buckets"}}, "compute/buckets/delete"),
-		func(ctx context.Context, in *idInput) (*taskAccepted, error) {
-			uid := ""
-			if c := auth.From(ctx); c != nil {
-				uid = c.UserID()
-			}
-			r, err := f.Inv.GetResource(ctx, scopeOf(ctx), inventory.KindBucket, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if c := auth.From(ctx); c == nil || !c.Covers(r.DomainID, r.ProjectID) {
-				return nil, errs.E(errs.Forbidden, "you cannot delete bucket %s", r.Name)
-			}
-			t, err := f.Inv.DeleteBucket(ctx, scopeOf(ctx), r.ID, uid)
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "bucket", ID: r.ID, Name: r.Name})
-			return accepted(t), nil
-		})
+	api.Register(s, auth.Policy(op("create-bucket", http.MethodPost, "/api/v2/buckets", "Create an object storage bucket on the cloud (a task)", "buckets"), "compute/buckets/create"), f.createBucket)
+	api.Register(s, auth.Policy(op("delete-bucket", http.MethodDelete, "/api/v2/buckets/{id}", "Delete a bucket on the cloud (a task)", "buckets"), "compute/buckets/delete"), f.deleteBucket)
+}
+
+func (f *Face) createBucket(ctx context.Context, in *bucketCreateInput) (*resourceOutput, error) {
+	b := in.Body
+	var fs []errs.FieldError
+	if b.Cloudregion == "" {
+		fs = append(fs, errs.FieldError{Field: "cloudregion", Reason: "required"})
+	}
+	if b.Cloudprovider == "" {
+		fs = append(fs, errs.FieldError{Field: "cloudprovider", Reason: "required"})
+	}
+	if b.Name == "" {
+		fs = append(fs, errs.FieldError{Field: "name", Reason: "required"})
+	}
+	if err := errs.Fields(fs...); err != nil {
+		return nil, err
+	}
+	project := b.ProjectID
+	if project == "" {
+		project = b.Tenant
+	}
+	domainID, projectID, err := owner(ctx, f.IDs, project)
+	if err != nil {
+		return nil, err
+	}
+	// The provider must be one the caller can see.
+	provs, err := f.Inv.Providers(ctx, auth.ScopeOf(ctx), "")
+	if err != nil {
+		return nil, err
+	}
+	visible := false
+	for _, p := range provs {
+		visible = visible || p.ID == b.Cloudprovider
+	}
+	if !visible {
+		return nil, errs.Field("cloudprovider", "no such cloud provider "+b.Cloudprovider)
+	}
+	uid := ""
+	if c := auth.From(ctx); c != nil {
+		uid = c.UserID()
+	}
+	r, t, err := f.Inv.CreateBucket(ctx, inventory.BucketInput{ProviderID: b.Cloudprovider, RegionID: b.Cloudregion,
+		Name: b.Name, Description: b.Description, Tags: b.Meta, DomainID: domainID, ProjectID: projectID, UserID: uid})
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "bucket", ID: r.ID, Name: r.Name})
+	v := f.resourceView(ctx, f.newNames(), r, true)
+	var zero int64
+	v.resourceTask = &resourceTask{TaskID: t.ID}
+	v.bucketCreated = &bucketCreated{Description: b.Description, AccessURLs: []struct{}{}}
+	v.SizeBytes, v.ObjectCnt = &zero, &zero
+	return &resourceOutput{Body: v}, nil
+}
+
+func (f *Face) deleteBucket(ctx context.Context, in *idInput) (*taskAccepted, error) {
+	uid := ""
+	if c := auth.From(ctx); c != nil {
+		uid = c.UserID()
+	}
+	r, err := f.Inv.GetResource(ctx, auth.ScopeOf(ctx), inventory.KindBucket, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if c := auth.From(ctx); c == nil || !c.Covers(r.DomainID, r.ProjectID) {
+		return nil, errs.E(errs.Forbidden, "you cannot delete bucket %s", r.Name)
+	}
+	t, err := f.Inv.DeleteBucket(ctx, auth.ScopeOf(ctx), r.ID, uid)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "bucket", ID: r.ID, Name: r.Name})
+	return accepted(t), nil
 }
 
 // Register adds the whole Cloudpods inventory face.

@@ -4,6 +4,8 @@
 package cloudpods
 
 import (
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/skyfold/skyfold/internal/listing"
 )
 
@@ -50,4 +52,15 @@ func (q ListQuery) Params() (listing.Params, error) {
 // eq is a filter field = value.
 func eq(field, value string) listing.Filter {
 	return listing.Filter{Field: field, Op: "equals", Values: []string{value}}
+}
+
+// op is one Cloudpods operation; the route lists add its policy.
+func op(id, method, path, summary string, tags ...string) huma.Operation {
+	return huma.Operation{OperationID: "cloudpods-" + id, Method: method, Path: path, Summary: summary, Tags: tags}
+}
+
+// described adds a description to an operation.
+func described(o huma.Operation, text string) huma.Operation {
+	o.Description = text
+	return o
 }

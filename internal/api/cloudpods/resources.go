@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/danielgtaylor/huma/v2"
-
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/cloud"
@@ -43,69 +41,82 @@ type resourceListInput struct {
 	Tags           []string `query:"tags,explode" doc:"key=value, repeat for AND"`
 }
 
+// RegisterResources adds list, get and statistics for every synced
+// collection.
+func (f *Face) RegisterResources(s *api.Server) {
+	for _, c := range collections {
+		path, tags := "/api/v2/"+c.path, []string{c.path}
+		api.Register(s, withBody(auth.Policy(op("list-"+c.path, http.MethodGet, path, "List "+c.path, tags...), "compute/"+c.path+"/list"), listSchema[cloudpodsResource](s.API, c.path)), f.listResources(c.path, c.kind))
+		api.Register(s, auth.Policy(op("get-"+c.path, http.MethodGet, path+"/{id}", "Get one of "+c.path, tags...), "compute/"+c.path+"/get"), f.getResource(c.kind))
+		api.Register(s, auth.Policy(op("statistics-"+c.path, http.MethodGet, path+"/statistics", "Statistics of "+c.path, tags...), "compute/"+c.path+"/list"), f.resourceStatistics(c.kind))
+	}
+}
+
 type resourceListOutput struct {
-	Body map[string]any
+	Body cloudpodsList[cloudpodsResource]
+}
+
+type resourceOutput struct {
+	Body cloudpodsResource
 }
 
 type statsOutput struct {
-	Body map[string]any
+	Body cloudpodsStatistics
 }
 
-// RegisterResources adds list and get for every synced collection, and
-// statistics.
-func (f *Face) RegisterResources(s *api.Server) {
-	for _, c := range collections {
-		c := c
-		tags := []string{c.path}
-		api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-list-" + c.path, Method: http.MethodGet,
-			Path: "/api/v2/" + c.path, Summary: "List " + c.path, Tags: tags}, "compute/"+c.path+"/list"),
-			func(ctx context.Context, in *resourceListInput) (*resourceListOutput, error) {
-				p, err := in.Params()
-				if err != nil {
-					return nil, err
-				}
-				rf, err := f.resourceFilter(ctx, in)
-				if err != nil {
-					return nil, err
-				}
-				rf.WithData = in.Details
-				page, err := f.Inv.ListResources(ctx, scopeOf(ctx), c.kind, rf, p)
-				if err != nil {
-					return nil, err
-				}
-				n := f.newNames()
-				items := make([]map[string]any, 0, len(page.Items))
-				for i := range page.Items {
-					items = append(items, f.resourceView(ctx, n, &page.Items[i], in.Details))
-				}
-				return &resourceListOutput{Body: map[string]any{c.path: items, "total": page.Total, "limit": page.Limit, "offset": page.Offset}}, nil
-			})
-		api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-get-" + c.path, Method: http.MethodGet,
-			Path: "/api/v2/" + c.path + "/{id}", Summary: "Get one of " + c.path, Tags: tags}, "compute/"+c.path+"/get"),
-			func(ctx context.Context, in *idInput) (*objectOutput, error) {
-				r, err := f.Inv.GetResource(ctx, scopeOf(ctx), c.kind, in.ID)
-				if err != nil {
-					return nil, err
-				}
-				return &objectOutput{Body: f.resourceView(ctx, f.newNames(), r, true)}, nil
-			})
+// listResources lists the collection key of kind k.
+func (f *Face) listResources(key string, k inventory.Kind) func(context.Context, *resourceListInput) (*resourceListOutput, error) {
+	return func(ctx context.Context, in *resourceListInput) (*resourceListOutput, error) {
+		p, err := in.Params()
+		if err != nil {
+			return nil, err
+		}
+		rf, err := f.resourceFilter(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		rf.WithData = in.Details
+		page, err := f.Inv.ListResources(ctx, auth.ScopeOf(ctx), k, rf, p)
+		if err != nil {
+			return nil, err
+		}
+		n := f.newNames()
+		out := &resourceListOutput{Body: cloudpodsList[cloudpodsResource]{key: key, Items: make([]cloudpodsResource, 0, len(page.Items)),
+			Total: page.Total, Limit: page.Limit, Offset: page.Offset}}
+		for i := range page.Items {
+			out.Body.Items = append(out.Body.Items, f.resourceView(ctx, n, &page.Items[i], in.Details))
+		}
+		return out, nil
 	}
-	// Statistics: counts and sizes of a collection, by status.
-	for _, c := range collections {
-		c := c
-		api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-statistics-" + c.path, Method: http.MethodGet,
-			Path: "/api/v2/" + c.path + "/statistics", Summary: "Statistics of " + c.path, Tags: []string{c.path}}, "compute/"+c.path+"/list"),
-			func(ctx context.Context, in *resourceListInput) (*statsOutput, error) {
-				rf, err := f.resourceFilter(ctx, in)
-				if err != nil {
-					return nil, err
-				}
-				st, err := f.Inv.Statistics(ctx, scopeOf(ctx), c.kind, rf)
-				if err != nil {
-					return nil, err
-				}
-				return &statsOutput{Body: st}, nil
-			})
+}
+
+func (f *Face) getResource(k inventory.Kind) func(context.Context, *idInput) (*resourceOutput, error) {
+	return func(ctx context.Context, in *idInput) (*resourceOutput, error) {
+		r, err := f.Inv.GetResource(ctx, auth.ScopeOf(ctx), k, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &resourceOutput{Body: f.resourceView(ctx, f.newNames(), r, true)}, nil
+	}
+}
+
+func (f *Face) resourceStatistics(k inventory.Kind) func(context.Context, *resourceListInput) (*statsOutput, error) {
+	return func(ctx context.Context, in *resourceListInput) (*statsOutput, error) {
+		rf, err := f.resourceFilter(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		st, err := f.Inv.Statistics(ctx, auth.ScopeOf(ctx), k, rf)
+		if err != nil {
+			return nil, err
+		}
+		// The inventory answers a map; its keys are this face's field names.
+		out := &statsOutput{}
+		raw, err := json.Marshal(st)
+		if err == nil {
+			err = json.Unmarshal(raw, &out.Body)
+		}
+		return out, err
 	}
 }
 
@@ -123,7 +134,7 @@ func (f *Face) resourceFilter(ctx context.Context, in *resourceListInput) (inven
 		rf.ProjectID = in.Tenant
 	}
 	if in.Cloudaccount != "" {
-		a, err := f.Inv.GetVisible(ctx, scopeOf(ctx), in.Cloudaccount)
+		a, err := f.Inv.GetVisible(ctx, auth.ScopeOf(ctx), in.Cloudaccount)
 		if err != nil {
 			return rf, errs.Field("cloudaccount", "no such cloud account "+in.Cloudaccount)
 		}
@@ -151,49 +162,39 @@ func (f *Face) resourceFilter(ctx context.Context, in *resourceListInput) (inven
 
 // resourceView is a resource as Cloudpods shows it: its own fields, the
 // driver's data, and the account, region and project it belongs to.
-func (f *Face) resourceView(ctx context.Context, n *names, r *inventory.Resource, details bool) map[string]any {
-	v := map[string]any{}
-	if details {
-		var data map[string]any
-		if json.Unmarshal(r.Data, &data) == nil {
-			for k, x := range data {
-				v[k] = x
-			}
-		}
-	}
+func (f *Face) resourceView(ctx context.Context, n *names, r *inventory.Resource, details bool) cloudpodsResource {
 	project := n.project(ctx, r.ProjectID)
-	v["id"], v["name"], v["status"], v["external_id"] = r.ID, r.Name, r.Status, r.ExternalID
-	v["raw_status"], v["global_id"] = r.RawStatus, r.GlobalID
-	v["cloudaccount_id"], v["account_id"], v["manager_id"] = r.CloudaccountID, r.CloudaccountID, r.CloudproviderID
-	v["cloudregion_id"], v["region_id"], v["zone_id"] = r.CloudregionID, r.CloudregionID, r.ZoneID
-	v["tenant_id"], v["project_id"], v["tenant"], v["project"] = r.ProjectID, r.ProjectID, project, project
-	v["domain_id"], v["project_domain"] = r.DomainID, n.domain(ctx, r.DomainID)
-	v["metadata"] = r.TagMap()
-	v["created_at"], v["updated_at"] = ts(r.CreatedAt), ts(r.UpdatedAt)
-	v["imported_at"] = ts(r.CreatedAt)
-	v["deleted"], v["pending_deleted"] = r.DeletedAt != nil, false
+	v := cloudpodsResource{ID: r.ID, Name: r.Name, Status: r.Status, ExternalID: r.ExternalID, RawStatus: r.RawStatus, GlobalID: r.GlobalID,
+		CloudaccountID: r.CloudaccountID, AccountID: r.CloudaccountID, ManagerID: r.CloudproviderID,
+		CloudregionID: r.CloudregionID, RegionID: r.CloudregionID, ZoneID: r.ZoneID,
+		TenantID: r.ProjectID, ProjectID: r.ProjectID, Tenant: project, Project: project,
+		DomainID: r.DomainID, ProjectDomain: n.domain(ctx, r.DomainID), Metadata: r.TagMap(),
+		CreatedAt: ts(r.CreatedAt), UpdatedAt: ts(r.UpdatedAt), ImportedAt: ts(r.CreatedAt), Deleted: r.DeletedAt != nil}
+	if details {
+		v.data = r.Data
+	}
 	if r.ChargeType != "" {
-		v["billing_type"] = strings.ToLower(strings.TrimSuffix(r.ChargeType, "Paid")) + "paid"
-		v["charge_type"] = r.ChargeType
+		v.BillingType = strings.ToLower(strings.TrimSuffix(r.ChargeType, "Paid")) + "paid"
+		v.ChargeType = r.ChargeType
 	}
 	switch r.Kind {
 	case inventory.KindServer:
-		v["instance_type"], v["vcpu_count"], v["vmem_size"] = r.InstanceType, r.CPU, r.MemoryMB
-		v["ips"] = r.IPs
+		v.InstanceType, v.VCPUCount, v.VMemSize, v.IPs = &r.InstanceType, &r.CPU, &r.MemoryMB, &r.IPs
 	case inventory.KindDisk, inventory.KindSnapshot:
-		v["disk_size"] = r.SizeGB * 1024
+		mb := r.SizeGB * 1024
+		v.DiskSize = &mb
 	case inventory.KindBucket:
-		if _, ok := v["size_bytes"]; !ok {
-			v["size_bytes"], v["object_cnt"] = 0, 0
+		if !v.hasData("size_bytes") {
+			var zero int64
+			v.SizeBytes, v.ObjectCnt = &zero, &zero
 		}
 	}
 	if a := n.account(ctx, r.CloudaccountID); a != nil {
-		v["account"], v["manager"], v["provider"], v["brand"] = a.Name, a.Name, a.Provider, a.Brand
-		v["account_status"], v["account_health_status"], v["account_read_only"] = a.Status, a.HealthStatus, a.ReadOnly
-		v["cloud_env"], v["environment"] = a.CloudEnv, a.AccessURL
+		v.resourceAccount = &resourceAccount{Account: a.Name, Manager: a.Name, Provider: a.Provider, Brand: a.Brand,
+			AccountStatus: a.Status, AccountHealthStatus: a.HealthStatus, AccountReadOnly: a.ReadOnly, CloudEnv: a.CloudEnv, Environment: a.AccessURL}
 	}
 	if reg := n.region(ctx, r.CloudregionID); reg != nil {
-		v["cloudregion"], v["region"], v["region_ext_id"], v["region_external_id"] = reg.Name, reg.Name, reg.RegionID, reg.ExternalID
+		v.resourceRegion = &resourceRegion{Cloudregion: reg.Name, Region: reg.Name, RegionExtID: reg.RegionID, RegionExternalID: reg.ExternalID}
 	}
 	return v
 }

@@ -10,23 +10,6 @@ import (
 	"github.com/skyfold/skyfold/internal/inventory"
 )
 
-// scopeOf turns the caller's grant into what the inventory may show.
-func scopeOf(ctx context.Context) inventory.Scope {
-	c := auth.From(ctx)
-	if c == nil {
-		return inventory.Scope{}
-	}
-	switch c.Grant.Breadth {
-	case identity.BreadthSystem:
-		return inventory.SystemScope
-	case identity.BreadthDomain:
-		return inventory.Scope{DomainID: c.Grant.DomainID}
-	case identity.BreadthProject:
-		return inventory.Scope{ProjectIDs: []string{c.Grant.ProjectID}}
-	}
-	return inventory.Scope{}
-}
-
 // names resolves what responses show beside a row — domain and project
 // names, the account and the region — once per request, not once per row.
 type names struct {
@@ -44,72 +27,67 @@ func (f *Face) newNames() *names {
 		a: map[string]*inventory.Account{}, r: map[string]*inventory.Region{}}
 }
 
-// account returns an account by id, or nil.
-func (n *names) account(ctx context.Context, id string) *inventory.Account {
+// cached looks id up in cache, loading it once per request; a failed load
+// is remembered as zero too.
+func cached[T any](n *names, cache map[string]T, id string, load func() (T, error)) T {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if v, ok := n.a[id]; ok {
+	if v, ok := cache[id]; ok {
 		return v
 	}
-	var v *inventory.Account
-	if n.inv != nil {
-		if a, err := n.inv.Get(ctx, id); err == nil {
-			v = a
-		}
+	v, err := load()
+	if err != nil {
+		var zero T
+		v = zero
 	}
-	n.a[id] = v
+	cache[id] = v
 	return v
+}
+
+// account returns an account by id, or nil.
+func (n *names) account(ctx context.Context, id string) *inventory.Account {
+	return cached(n, n.a, id, func() (*inventory.Account, error) {
+		if n.inv == nil {
+			return nil, nil
+		}
+		return n.inv.Get(ctx, id)
+	})
 }
 
 // region returns a region by id, or nil.
 func (n *names) region(ctx context.Context, id string) *inventory.Region {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if v, ok := n.r[id]; ok {
-		return v
-	}
-	var v *inventory.Region
-	if n.inv != nil {
-		if r, err := n.inv.Region(ctx, id); err == nil {
-			v = r
+	return cached(n, n.r, id, func() (*inventory.Region, error) {
+		if n.inv == nil {
+			return nil, nil
 		}
-	}
-	n.r[id] = v
-	return v
+		return n.inv.Region(ctx, id)
+	})
 }
 
 func (n *names) domain(ctx context.Context, id string) string {
 	if id == "" || n.ids == nil {
 		return ""
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if v, ok := n.d[id]; ok {
-		return v
-	}
-	v := ""
-	if d, err := n.ids.GetDomain(ctx, id); err == nil {
-		v = d.Name
-	}
-	n.d[id] = v
-	return v
+	return cached(n, n.d, id, func() (string, error) {
+		d, err := n.ids.GetDomain(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return d.Name, nil
+	})
 }
 
 func (n *names) project(ctx context.Context, id string) string {
 	if id == "" || n.ids == nil {
 		return ""
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if v, ok := n.p[id]; ok {
-		return v
-	}
-	v := ""
-	if p, err := n.ids.GetProject(ctx, id); err == nil {
-		v = p.Name
-	}
-	n.p[id] = v
-	return v
+	return cached(n, n.p, id, func() (string, error) {
+		p, err := n.ids.GetProject(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return p.Name, nil
+	})
 }
 
 // owner decides the owner project of a new object: the project the request

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/danielgtaylor/huma/v2"
-
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/errs"
@@ -91,7 +89,15 @@ type serverCreateInput struct {
 }
 
 type consoleOutput struct {
-	Body map[string]any
+	Body cloudpodsConsole
+}
+
+type quotaOutput struct {
+	Body cloudpodsQuota
+}
+
+type quotasOutput struct {
+	Body cloudpodsQuotas
 }
 
 type quotaListInput struct {
@@ -103,77 +109,71 @@ type quotaListInput struct {
 // RegisterServerOps adds server create, the server operations (each a
 // task), the console, and the tenant quotas of private-cloud accounts.
 func (f *Face) RegisterServerOps(s *api.Server) {
-	tags := []string{"servers"}
-	for _, op := range inventory.ServerOps() {
-		op := op
-		api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-server-" + string(op), Method: http.MethodPost,
-			Path: "/api/v2/servers/{id}/" + string(op), Summary: "Server operation " + string(op) + " (a task)", Tags: tags,
-			DefaultStatus: http.StatusOK, Description: serverOpDoc[op]}, "compute/servers/"+string(op)),
-			func(ctx context.Context, in *serverOpInput) (*objectOutput, error) {
-				b := in.Body
-				if b == nil {
-					b = &serverOpBody{}
-				}
-				oi, err := opInput(b)
-				if err != nil {
-					return nil, err
-				}
-				return f.serverAction(ctx, in.ID, op, oi)
-			})
+	const p = "/api/v2/servers"
+	for _, o := range inventory.ServerOps() {
+		api.Register(s, auth.Policy(described(op("server-"+string(o), http.MethodPost, p+"/{id}/"+string(o), "Server operation "+string(o)+" (a task)", "servers"), serverOpDoc[o]), "compute/servers/"+string(o)), f.serverOperation(o))
 	}
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-delete-server", Method: http.MethodDelete,
-		Path: "/api/v2/servers/{id}", Summary: "Delete a server on the cloud (a task)", Tags: tags}, "compute/servers/delete"),
-		func(ctx context.Context, in *serverDeleteInput) (*objectOutput, error) {
-			return f.serverAction(ctx, in.ID, inventory.OpDelete, inventory.ServerOpInput{})
-		})
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-server-vnc", Method: http.MethodPost,
-		Path: "/api/v2/servers/{id}/vnc", Summary: "A server's remote console connection (private clouds)", Tags: tags,
-		DefaultStatus: http.StatusOK, Description: "Answers at once: reading the console address starts no cloud task."},
-		"compute/servers/vnc"),
-		func(ctx context.Context, in *serverDeleteInput) (*consoleOutput, error) {
-			if _, err := f.ownServer(ctx, in.ID); err != nil {
-				return nil, err
-			}
-			r, c, err := f.Inv.ServerConsole(ctx, scopeOf(ctx), in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &consoleOutput{Body: map[string]any{"id": r.ID, "name": r.Name, "external_id": r.ExternalID,
-				"protocol": c.Protocol, "url": c.URL, "host": c.Host, "port": c.Port}}, nil
-		})
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-create-server", Method: http.MethodPost,
-		Path: "/api/v2/servers", Summary: "Create a server on the cloud (a task)", Tags: tags, DefaultStatus: http.StatusOK},
-		"compute/servers/create"), f.createServer)
+	api.Register(s, auth.Policy(op("delete-server", http.MethodDelete, p+"/{id}", "Delete a server on the cloud (a task)", "servers"), "compute/servers/delete"), f.deleteServer)
+	api.Register(s, auth.Policy(described(op("server-vnc", http.MethodPost, p+"/{id}/vnc", "A server's remote console connection (private clouds)", "servers"), "Answers at once: reading the console address starts no cloud task."), "compute/servers/vnc"), f.serverConsole)
+	api.Register(s, auth.Policy(op("create-server", http.MethodPost, p, "Create a server on the cloud (a task)", "servers"), "compute/servers/create"), f.createServer)
+	api.Register(s, auth.Policy(op("cloudaccount-quota", http.MethodGet, "/api/v2/cloudaccounts/{id}/quota", "The private-cloud tenant's quota and usage behind an account", "cloudaccounts"), "compute/cloudaccounts/get"), f.accountQuota)
+	api.Register(s, auth.Policy(op("project-quotas", http.MethodGet, "/api/v2/project_quotas", "Private-cloud tenant quotas by project", "quotas"), "compute/project_quotas/list"), f.projectQuotas)
+}
 
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-cloudaccount-quota", Method: http.MethodGet,
-		Path: "/api/v2/cloudaccounts/{id}/quota", Summary: "The private-cloud tenant's quota and usage behind an account",
-		Tags: []string{"cloudaccounts"}}, "compute/cloudaccounts/get"),
-		func(ctx context.Context, in *idInput) (*objectOutput, error) {
-			q, err := f.Inv.Quota(ctx, scopeOf(ctx), in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &objectOutput{Body: quotaView(ctx, f.newNames(), q, "")}, nil
-		})
-	api.Register(s, auth.Policy(huma.Operation{OperationID: "cloudpods-project-quotas", Method: http.MethodGet,
-		Path: "/api/v2/project_quotas", Summary: "Private-cloud tenant quotas by project", Tags: []string{"quotas"}},
-		"compute/project_quotas/list"),
-		func(ctx context.Context, in *quotaListInput) (*objectOutput, error) {
-			project := in.ProjectID
-			if project == "" {
-				project = in.Tenant
-			}
-			qs, err := f.Inv.ProjectQuotas(ctx, scopeOf(ctx), project)
-			if err != nil {
-				return nil, err
-			}
-			n := f.newNames()
-			items := make([]map[string]any, 0, len(qs))
-			for i := range qs {
-				items = append(items, quotaView(ctx, n, &qs[i].AccountQuota, qs[i].Error))
-			}
-			return &objectOutput{Body: map[string]any{"project_quotas": items, "total": len(items)}}, nil
-		})
+// serverOperation starts operation o on a server.
+func (f *Face) serverOperation(o inventory.ServerOp) func(context.Context, *serverOpInput) (*resourceOutput, error) {
+	return func(ctx context.Context, in *serverOpInput) (*resourceOutput, error) {
+		b := in.Body
+		if b == nil {
+			b = &serverOpBody{}
+		}
+		oi, err := opInput(b)
+		if err != nil {
+			return nil, err
+		}
+		return f.serverAction(ctx, in.ID, o, oi)
+	}
+}
+
+func (f *Face) deleteServer(ctx context.Context, in *serverDeleteInput) (*resourceOutput, error) {
+	return f.serverAction(ctx, in.ID, inventory.OpDelete, inventory.ServerOpInput{})
+}
+
+func (f *Face) serverConsole(ctx context.Context, in *serverDeleteInput) (*consoleOutput, error) {
+	if _, err := f.ownServer(ctx, in.ID); err != nil {
+		return nil, err
+	}
+	r, c, err := f.Inv.ServerConsole(ctx, auth.ScopeOf(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &consoleOutput{Body: cloudpodsConsole{ID: r.ID, Name: r.Name, ExternalID: r.ExternalID,
+		Protocol: c.Protocol, URL: c.URL, Host: c.Host, Port: c.Port}}, nil
+}
+
+func (f *Face) accountQuota(ctx context.Context, in *idInput) (*quotaOutput, error) {
+	q, err := f.Inv.Quota(ctx, auth.ScopeOf(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &quotaOutput{Body: quotaView(ctx, f.newNames(), q, "")}, nil
+}
+
+func (f *Face) projectQuotas(ctx context.Context, in *quotaListInput) (*quotasOutput, error) {
+	project := in.ProjectID
+	if project == "" {
+		project = in.Tenant
+	}
+	qs, err := f.Inv.ProjectQuotas(ctx, auth.ScopeOf(ctx), project)
+	if err != nil {
+		return nil, err
+	}
+	n := f.newNames()
+	out := &quotasOutput{Body: cloudpodsQuotas{ProjectQuotas: make([]cloudpodsQuota, 0, len(qs)), Total: len(qs)}}
+	for i := range qs {
+		out.Body.ProjectQuotas = append(out.Body.ProjectQuotas, quotaView(ctx, n, &qs[i].AccountQuota, qs[i].Error))
+	}
+	return out, nil
 }
 
 var serverOpDoc = map[inventory.ServerOp]string{
@@ -254,7 +254,7 @@ func memMB(v any) (int, error) {
 
 // ownServer returns a server the caller may change.
 func (f *Face) ownServer(ctx context.Context, id string) (*inventory.Resource, error) {
-	r, err := f.Inv.GetResource(ctx, scopeOf(ctx), inventory.KindServer, id)
+	r, err := f.Inv.GetResource(ctx, auth.ScopeOf(ctx), inventory.KindServer, id)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +265,7 @@ func (f *Face) ownServer(ctx context.Context, id string) (*inventory.Resource, e
 }
 
 // serverAction starts an operation and answers the server with the task.
-func (f *Face) serverAction(ctx context.Context, id string, op inventory.ServerOp, oi inventory.ServerOpInput) (*objectOutput, error) {
+func (f *Face) serverAction(ctx context.Context, id string, op inventory.ServerOp, oi inventory.ServerOpInput) (*resourceOutput, error) {
 	r, err := f.ownServer(ctx, id)
 	if err != nil {
 		return nil, err
@@ -273,17 +273,17 @@ func (f *Face) serverAction(ctx context.Context, id string, op inventory.ServerO
 	if c := auth.From(ctx); c != nil {
 		oi.UserID = c.UserID()
 	}
-	cur, t, err := f.Inv.ServerAction(ctx, scopeOf(ctx), r.ID, op, oi)
+	cur, t, err := f.Inv.ServerAction(ctx, auth.ScopeOf(ctx), r.ID, op, oi)
 	if err != nil {
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: "server", ID: cur.ID, Name: cur.Name, DomainID: cur.DomainID, ProjectID: cur.ProjectID})
 	v := f.resourceView(ctx, f.newNames(), cur, true)
-	v["task_id"], v["task_type"], v["task_status"] = t.ID, t.Type, string(t.Status)
-	return &objectOutput{Body: v}, nil
+	v.resourceTask = taskOf(t)
+	return &resourceOutput{Body: v}, nil
 }
 
-func (f *Face) createServer(ctx context.Context, in *serverCreateInput) (*objectOutput, error) {
+func (f *Face) createServer(ctx context.Context, in *serverCreateInput) (*resourceOutput, error) {
 	b := in.Body
 	if b.Count > 1 {
 		return nil, errs.Field("count", "create one server per request")
@@ -295,7 +295,7 @@ func (f *Face) createServer(ctx context.Context, in *serverCreateInput) (*object
 	if network == "" {
 		return nil, errs.Field("network", "required")
 	}
-	net, err := f.Inv.GetResource(ctx, scopeOf(ctx), inventory.KindNetwork, network)
+	net, err := f.Inv.GetResource(ctx, auth.ScopeOf(ctx), inventory.KindNetwork, network)
 	if err != nil {
 		return nil, errs.Field("network", "no such network "+network)
 	}
@@ -332,29 +332,22 @@ func (f *Face) createServer(ctx context.Context, in *serverCreateInput) (*object
 	if c != nil {
 		ci.UserID = c.UserID()
 	}
-	r, t, err := f.Inv.CreateServer(ctx, scopeOf(ctx), ci)
+	r, t, err := f.Inv.CreateServer(ctx, auth.ScopeOf(ctx), ci)
 	if err != nil {
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: "server", ID: r.ID, Name: r.Name, DomainID: r.DomainID, ProjectID: r.ProjectID})
 	v := f.resourceView(ctx, f.newNames(), r, true)
-	v["task_id"], v["task_type"], v["task_status"] = t.ID, t.Type, string(t.Status)
-	return &objectOutput{Body: v}, nil
+	v.resourceTask = taskOf(t)
+	return &resourceOutput{Body: v}, nil
 }
 
 // quotaView shows a tenant quota: the items, and Cloudpods' flat form
 // ("cpu" is the limit, "usage.cpu" what is used). tenant_id is the owner
 // project, as everywhere in this face; the cloud's tenant is cloud_tenant_id.
-func quotaView(ctx context.Context, n *names, q *inventory.AccountQuota, fail string) map[string]any {
+func quotaView(ctx context.Context, n *names, q *inventory.AccountQuota, fail string) cloudpodsQuota {
 	project := n.project(ctx, q.ProjectID)
-	v := map[string]any{"cloudaccount_id": q.AccountID, "cloudaccount": q.AccountName, "provider": q.Provider,
-		"cloud_tenant_id": q.TenantID, "domain_id": q.DomainID, "project_domain": n.domain(ctx, q.DomainID),
-		"project_id": q.ProjectID, "tenant_id": q.ProjectID, "project": project, "tenant": project, "items": q.Items}
-	for _, it := range q.Items {
-		v[it.Name], v["usage."+it.Name] = it.Limit, it.Used
-	}
-	if fail != "" {
-		v["error"] = fail
-	}
-	return v
+	return cloudpodsQuota{CloudaccountID: q.AccountID, Cloudaccount: q.AccountName, Provider: q.Provider,
+		CloudTenantID: q.TenantID, DomainID: q.DomainID, ProjectDomain: n.domain(ctx, q.DomainID),
+		ProjectID: q.ProjectID, TenantID: q.ProjectID, Project: project, Tenant: project, Items: q.Items, Error: fail}
 }

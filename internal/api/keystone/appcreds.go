@@ -14,29 +14,45 @@ import (
 // AppCredJSON is Keystone's application credential. Secret is set only in
 // the answer to its creation.
 type AppCredJSON struct {
-	ID           string           `json:"id"`
-	Name         string           `json:"name"`
-	Description  string           `json:"description"`
-	Secret       string           `json:"secret,omitempty"`
-	ExpiresAt    *string          `json:"expires_at"`
-	ProjectID    string           `json:"project_id"`
-	UserID       string           `json:"user_id"`
-	Roles        []map[string]any `json:"roles"`
-	Unrestricted bool             `json:"unrestricted"`
-	AccessRules  []any            `json:"access_rules"`
-	Links        Links            `json:"links"`
+	ID           string            `json:"id"`
+	Name         string            `json:"name"`
+	Description  string            `json:"description"`
+	Secret       string            `json:"secret,omitempty"`
+	ExpiresAt    *string           `json:"expires_at"`
+	ProjectID    string            `json:"project_id"`
+	UserID       string            `json:"user_id"`
+	Roles        []AppCredRoleJSON `json:"roles"`
+	Unrestricted bool              `json:"unrestricted"`
+	AccessRules  []AccessRuleJSON  `json:"access_rules" doc:"always empty: access rules are not supported"`
+	Links        Links             `json:"links"`
+}
+
+// AppCredRoleJSON is a role an application credential carries; roles
+// here are global, so domain_id is always null.
+type AppCredRoleJSON struct {
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	DomainID *string `json:"domain_id"`
+}
+
+// AccessRuleJSON is Keystone's access rule of an application credential.
+type AccessRuleJSON struct {
+	ID      string `json:"id"`
+	Service string `json:"service"`
+	Path    string `json:"path"`
+	Method  string `json:"method"`
 }
 
 func appCredJSON(ctx context.Context, ac *identity.AppCredential, secret string) AppCredJSON {
 	j := AppCredJSON{ID: ac.ID, Name: ac.Name, Description: ac.Description, Secret: secret, ProjectID: ac.ProjectID,
-		UserID: ac.UserID, Unrestricted: ac.Unrestricted, AccessRules: []any{}, Roles: []map[string]any{},
+		UserID: ac.UserID, Unrestricted: ac.Unrestricted, AccessRules: []AccessRuleJSON{}, Roles: []AppCredRoleJSON{},
 		Links: selfLink(ctx, "users/"+ac.UserID+"/application_credentials/"+ac.ID)}
 	if ac.ExpiresAt != nil {
 		s := ksTime(*ac.ExpiresAt)
 		j.ExpiresAt = &s
 	}
 	for _, r := range ac.Roles {
-		j.Roles = append(j.Roles, map[string]any{"id": r.ID, "name": r.Name, "domain_id": nil})
+		j.Roles = append(j.Roles, AppCredRoleJSON{ID: r.ID, Name: r.Name})
 	}
 	return j
 }
@@ -123,84 +139,83 @@ func (f *face) appCredOwner(ctx context.Context, userID, action string) error {
 
 func (f *face) registerAppCreds(s *api.Server) {
 	const tag = "application credentials"
-	create := op("create-application-credential", http.MethodPost, "/v3/users/{user_id}/application_credentials", "Create an application credential", tag)
-	create.DefaultStatus = http.StatusCreated
-	create.Description = "For the caller itself, on the project of its token, with a subset of the token's roles. The secret is shown only in this answer."
-	api.Register(s, auth.Authenticated(create), func(ctx context.Context, in *appCredCreateInput) (*appCredOutput, error) {
-		c := caller(ctx)
-		if in.UserID != c.UserID() {
-			return nil, forbidden()
-		}
-		b := in.Body.AppCred
-		ac := identity.AppCredCreate{Name: b.Name}
-		if b.Description != nil {
-			ac.Description = *b.Description
-		}
-		if b.Secret != nil {
-			ac.Secret = *b.Secret
-		}
-		if b.Unrestricted != nil {
-			ac.Unrestricted = *b.Unrestricted
-		}
-		if b.ExpiresAt != nil {
-			t, err := parseExpiry(*b.ExpiresAt)
-			if err != nil {
-				return nil, err
-			}
-			ac.ExpiresAt = t
-		}
-		for _, r := range b.Roles {
-			ac.Roles = append(ac.Roles, identity.RoleRef{ID: r.ID, Name: r.Name})
-		}
-		got, secret, err := f.svc.CreateAppCred(ctx, c.Token, ac)
+	api.Register(s, auth.Authenticated(described(created(op("create-application-credential", http.MethodPost, "/v3/users/{user_id}/application_credentials", "Create an application credential", tag)), "For the caller itself, on the project of its token, with a subset of the token's roles. The secret is shown only in this answer.")), f.createApplicationCredential)
+	api.Register(s, auth.Authenticated(op("list-application-credentials", http.MethodGet, "/v3/users/{user_id}/application_credentials", "List application credentials", tag)), f.listApplicationCredentials)
+	api.Register(s, auth.Authenticated(op("get-application-credential", http.MethodGet, "/v3/users/{user_id}/application_credentials/{application_credential_id}", "Show an application credential", tag)), f.getApplicationCredential)
+	api.Register(s, auth.Authenticated(empty(op("delete-application-credential", http.MethodDelete, "/v3/users/{user_id}/application_credentials/{application_credential_id}", "Delete an application credential", tag))), f.deleteApplicationCredential)
+}
+
+func (f *face) createApplicationCredential(ctx context.Context, in *appCredCreateInput) (*appCredOutput, error) {
+	c := caller(ctx)
+	if in.UserID != c.UserID() {
+		return nil, forbidden()
+	}
+	b := in.Body.AppCred
+	ac := identity.AppCredCreate{Name: b.Name}
+	if b.Description != nil {
+		ac.Description = *b.Description
+	}
+	if b.Secret != nil {
+		ac.Secret = *b.Secret
+	}
+	if b.Unrestricted != nil {
+		ac.Unrestricted = *b.Unrestricted
+	}
+	if b.ExpiresAt != nil {
+		t, err := parseExpiry(*b.ExpiresAt)
 		if err != nil {
 			return nil, err
 		}
-		auth.Note(ctx, auth.Object{Type: "application_credentials", ID: got.ID, Name: got.Name, DomainID: c.Token.DomainID, ProjectID: got.ProjectID})
-		out := &appCredOutput{}
-		out.Body.AppCred = appCredJSON(ctx, got, secret)
-		return out, nil
-	})
+		ac.ExpiresAt = t
+	}
+	for _, r := range b.Roles {
+		ac.Roles = append(ac.Roles, identity.RoleRef{ID: r.ID, Name: r.Name})
+	}
+	got, secret, err := f.svc.CreateAppCred(ctx, c.Token, ac)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "application_credentials", ID: got.ID, Name: got.Name, DomainID: c.Token.DomainID, ProjectID: got.ProjectID})
+	out := &appCredOutput{}
+	out.Body.AppCred = appCredJSON(ctx, got, secret)
+	return out, nil
 
-	api.Register(s, auth.Authenticated(op("list-application-credentials", http.MethodGet, "/v3/users/{user_id}/application_credentials", "List application credentials", tag)),
-		func(ctx context.Context, in *appCredListInput) (*appCredsOutput, error) {
-			if err := f.appCredOwner(ctx, in.UserID, "identity/users/get"); err != nil {
-				return nil, err
-			}
-			acs, err := f.svc.ListAppCreds(ctx, in.UserID, in.Name)
-			if err != nil {
-				return nil, err
-			}
-			out := &appCredsOutput{}
-			out.Body.AppCreds = make([]AppCredJSON, len(acs))
-			for i := range acs {
-				out.Body.AppCreds[i] = appCredJSON(ctx, &acs[i], "")
-			}
-			out.Body.Links = listLinks(ctx, "users/"+in.UserID+"/application_credentials")
-			return out, nil
-		})
+}
 
-	api.Register(s, auth.Authenticated(op("get-application-credential", http.MethodGet, "/v3/users/{user_id}/application_credentials/{application_credential_id}", "Show an application credential", tag)),
-		func(ctx context.Context, in *appCredIDInput) (*appCredOutput, error) {
-			if err := f.appCredOwner(ctx, in.UserID, "identity/users/get"); err != nil {
-				return nil, err
-			}
-			ac, err := f.svc.GetAppCred(ctx, in.UserID, in.AppCredID)
-			if err != nil {
-				return nil, err
-			}
-			out := &appCredOutput{}
-			out.Body.AppCred = appCredJSON(ctx, ac, "")
-			return out, nil
-		})
+func (f *face) listApplicationCredentials(ctx context.Context, in *appCredListInput) (*appCredsOutput, error) {
+	if err := f.appCredOwner(ctx, in.UserID, "identity/users/get"); err != nil {
+		return nil, err
+	}
+	acs, err := f.svc.ListAppCreds(ctx, in.UserID, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := &appCredsOutput{}
+	out.Body.AppCreds = views(ctx, acs, func(ctx context.Context, ac *identity.AppCredential) AppCredJSON { return appCredJSON(ctx, ac, "") })
+	out.Body.Links = listLinks(ctx, "users/"+in.UserID+"/application_credentials")
+	return out, nil
 
-	del := op("delete-application-credential", http.MethodDelete, "/v3/users/{user_id}/application_credentials/{application_credential_id}", "Delete an application credential", tag)
-	del.DefaultStatus = http.StatusNoContent
-	api.Register(s, auth.Authenticated(del), func(ctx context.Context, in *appCredIDInput) (*noContent, error) {
-		if err := f.appCredOwner(ctx, in.UserID, "identity/users/update"); err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "application_credentials", ID: in.AppCredID})
-		return nil, f.svc.DeleteAppCred(ctx, in.UserID, in.AppCredID)
-	})
+}
+
+func (f *face) getApplicationCredential(ctx context.Context, in *appCredIDInput) (*appCredOutput, error) {
+	if err := f.appCredOwner(ctx, in.UserID, "identity/users/get"); err != nil {
+		return nil, err
+	}
+	ac, err := f.svc.GetAppCred(ctx, in.UserID, in.AppCredID)
+	if err != nil {
+		return nil, err
+	}
+	out := &appCredOutput{}
+	out.Body.AppCred = appCredJSON(ctx, ac, "")
+	return out, nil
+
+}
+
+func (f *face) deleteApplicationCredential(ctx context.Context, in *appCredIDInput) (*noContent, error) {
+	if err := f.appCredOwner(ctx, in.UserID, "identity/users/update"); err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "application_credentials", ID: in.AppCredID})
+	return nil, f.svc.DeleteAppCred(ctx, in.UserID, in.AppCredID)
+
 }

@@ -11,26 +11,18 @@ import (
 
 // DomainJSON is Keystone's domain.
 type DomainJSON struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	Description string         `json:"description"`
-	Enabled     bool           `json:"enabled"`
-	Tags        []string       `json:"tags"`
-	Options     map[string]any `json:"options"`
-	Links       Links          `json:"links"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Enabled     bool            `json:"enabled"`
+	Tags        []string        `json:"tags"`
+	Options     ResourceOptions `json:"options"`
+	Links       Links           `json:"links"`
 }
 
 func domainJSON(ctx context.Context, d *identity.Domain) DomainJSON {
 	return DomainJSON{ID: d.ID, Name: d.Name, Description: d.Description, Enabled: d.Enabled,
-		Tags: []string{}, Options: map[string]any{}, Links: selfLink(ctx, "domains/"+d.ID)}
-}
-
-func domainsJSON(ctx context.Context, ds []identity.Domain) []DomainJSON {
-	out := make([]DomainJSON, len(ds))
-	for i := range ds {
-		out[i] = domainJSON(ctx, &ds[i])
-	}
-	return out
+		Tags: []string{}, Options: ResourceOptions{}, Links: selfLink(ctx, "domains/"+d.ID)}
 }
 
 // DomainFields are a domain's writable fields.
@@ -84,89 +76,84 @@ func canSeeDomain(c *auth.Caller, id string) bool {
 	return c.Grant.Breadth == identity.BreadthSystem || (c.Grant.DomainID != "" && c.Grant.DomainID == id)
 }
 
+// registerDomains lists the domain operations.
 func (f *face) registerDomains(s *api.Server) {
-	api.Register(s, auth.Policy(op("list-domains", http.MethodGet, "/v3/domains", "List domains", "domains"), "identity/domains/list"),
-		func(ctx context.Context, in *domainListInput) (*domainsOutput, error) {
-			c := caller(ctx)
-			en, err := parseBool("enabled", in.Enabled)
-			if err != nil {
-				return nil, err
-			}
-			filter := identity.DomainFilter{Name: in.Name, Enabled: en}
-			if c.Grant.Breadth != identity.BreadthSystem {
-				filter.IDs = []string{c.Grant.DomainID}
-			}
-			ds, err := f.svc.ListDomains(ctx, filter)
-			if err != nil {
-				return nil, err
-			}
-			out := &domainsOutput{}
-			out.Body.Domains = domainsJSON(ctx, ds)
-			out.Body.Links = listLinks(ctx, "domains")
-			return out, nil
-		})
+	api.Register(s, auth.Policy(op("list-domains", http.MethodGet, "/v3/domains", "List domains", "domains"), "identity/domains/list"), f.listDomains)
+	api.Register(s, auth.Policy(op("get-domain", http.MethodGet, "/v3/domains/{domain_id}", "Show a domain", "domains"), "identity/domains/get"), f.getDomain)
+	api.Register(s, auth.Policy(created(op("create-domain", http.MethodPost, "/v3/domains", "Create a domain", "domains")), "identity/domains/create"), f.createDomain)
+	api.Register(s, auth.Policy(op("update-domain", http.MethodPatch, "/v3/domains/{domain_id}", "Update a domain", "domains"), "identity/domains/update"), f.updateDomain)
+	api.Register(s, auth.Policy(empty(op("delete-domain", http.MethodDelete, "/v3/domains/{domain_id}", "Delete a disabled domain", "domains")), "identity/domains/delete"), f.deleteDomain)
+}
 
-	api.Register(s, auth.Policy(op("get-domain", http.MethodGet, "/v3/domains/{domain_id}", "Show a domain", "domains"), "identity/domains/get"),
-		func(ctx context.Context, in *domainIDInput) (*domainOutput, error) {
-			d, err := f.svc.GetDomain(ctx, in.DomainID)
-			if err != nil {
-				return nil, err
-			}
-			if !canSeeDomain(caller(ctx), d.ID) {
-				return nil, forbidden()
-			}
-			return oneDomain(ctx, d), nil
-		})
+func (f *face) listDomains(ctx context.Context, in *domainListInput) (*domainsOutput, error) {
+	c := caller(ctx)
+	en, err := parseBool("enabled", in.Enabled)
+	if err != nil {
+		return nil, err
+	}
+	filter := identity.DomainFilter{Name: in.Name, Enabled: en}
+	if c.Grant.Breadth != identity.BreadthSystem {
+		filter.IDs = []string{c.Grant.DomainID}
+	}
+	ds, err := f.svc.ListDomains(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	out := &domainsOutput{}
+	out.Body.Domains = views(ctx, ds, domainJSON)
+	out.Body.Links = listLinks(ctx, "domains")
+	return out, nil
+}
 
-	create := op("create-domain", http.MethodPost, "/v3/domains", "Create a domain", "domains")
-	create.DefaultStatus = http.StatusCreated
-	api.Register(s, auth.Policy(create, "identity/domains/create"), func(ctx context.Context, in *domainBody) (*domainOutput, error) {
-		c := caller(ctx)
-		if err := needSystem(c); err != nil {
-			return nil, err
-		}
-		b := in.Body.Domain
-		d := identity.Domain{Enabled: true}
-		if b.Name != nil {
-			d.Name = *b.Name
-		}
-		if b.Description != nil {
-			d.Description = *b.Description
-		}
-		if b.Enabled != nil {
-			d.Enabled = *b.Enabled
-		}
-		got, err := f.svc.CreateDomain(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "domains", ID: got.ID, Name: got.Name, DomainID: got.ID})
-		return oneDomain(ctx, got), nil
-	})
+func (f *face) getDomain(ctx context.Context, in *domainIDInput) (*domainOutput, error) {
+	d, err := f.svc.GetDomain(ctx, in.DomainID)
+	if err != nil {
+		return nil, err
+	}
+	if !canSeeDomain(caller(ctx), d.ID) {
+		return nil, forbidden()
+	}
+	return oneDomain(ctx, d), nil
+}
 
-	api.Register(s, auth.Policy(op("update-domain", http.MethodPatch, "/v3/domains/{domain_id}", "Update a domain", "domains"), "identity/domains/update"),
-		func(ctx context.Context, in *domainUpdateInput) (*domainOutput, error) {
-			c := caller(ctx)
-			if err := needSystem(c); err != nil {
-				return nil, err
-			}
-			b := in.Body.Domain
-			got, err := f.svc.UpdateDomain(ctx, in.DomainID, identity.DomainPatch{Name: b.Name, Description: b.Description, Enabled: b.Enabled})
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "domains", ID: got.ID, Name: got.Name, DomainID: got.ID})
-			return oneDomain(ctx, got), nil
-		})
+func (f *face) createDomain(ctx context.Context, in *domainBody) (*domainOutput, error) {
+	if err := needSystem(caller(ctx)); err != nil {
+		return nil, err
+	}
+	b := in.Body.Domain
+	d := identity.Domain{Enabled: true}
+	set(&d.Name, b.Name)
+	set(&d.Description, b.Description)
+	set(&d.Enabled, b.Enabled)
+	got, err := f.svc.CreateDomain(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, domainObject(got.ID, got.Name))
+	return oneDomain(ctx, got), nil
+}
 
-	del := op("delete-domain", http.MethodDelete, "/v3/domains/{domain_id}", "Delete a disabled domain", "domains")
-	del.DefaultStatus = http.StatusNoContent
-	api.Register(s, auth.Policy(del, "identity/domains/delete"), func(ctx context.Context, in *domainIDInput) (*noContent, error) {
-		c := caller(ctx)
-		if err := needSystem(c); err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "domains", ID: in.DomainID, DomainID: in.DomainID})
-		return nil, f.svc.DeleteDomain(ctx, in.DomainID)
-	})
+func (f *face) updateDomain(ctx context.Context, in *domainUpdateInput) (*domainOutput, error) {
+	if err := needSystem(caller(ctx)); err != nil {
+		return nil, err
+	}
+	b := in.Body.Domain
+	got, err := f.svc.UpdateDomain(ctx, in.DomainID, identity.DomainPatch{Name: b.Name, Description: b.Description, Enabled: b.Enabled})
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, domainObject(got.ID, got.Name))
+	return oneDomain(ctx, got), nil
+}
+
+func (f *face) deleteDomain(ctx context.Context, in *domainIDInput) (*noContent, error) {
+	if err := needSystem(caller(ctx)); err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, domainObject(in.DomainID, ""))
+	return nil, f.svc.DeleteDomain(ctx, in.DomainID)
+}
+
+func domainObject(id, name string) auth.Object {
+	return auth.Object{Type: "domains", ID: id, Name: name, DomainID: id}
 }

@@ -242,7 +242,7 @@ func registerGrantList[I any, P interface {
 				return nil, err
 			}
 			out := &rolesOutput{}
-			out.Body.Roles = rolesJSON(ctx, rs)
+			out.Body.Roles = views(ctx, rs, roleJSON)
 			out.Body.Links = listLinks(ctx, strings.TrimPrefix(path, "/v3/"))
 			return out, nil
 		})
@@ -316,11 +316,33 @@ func (in *assignmentListInput) Resolve(ctx huma.Context) []error {
 
 // AssignmentJSON is one entry of GET /v3/role_assignments.
 type AssignmentJSON struct {
-	Role  map[string]any    `json:"role"`
-	User  map[string]any    `json:"user,omitempty"`
-	Group map[string]any    `json:"group,omitempty"`
-	Scope map[string]any    `json:"scope"`
-	Links map[string]string `json:"links"`
+	Role  *RefJSON            `json:"role"`
+	User  *RefJSON            `json:"user,omitempty"`
+	Group *RefJSON            `json:"group,omitempty"`
+	Scope AssignmentScopeJSON `json:"scope"`
+	Links map[string]string   `json:"links"`
+}
+
+// RefJSON names an object of an assignment: its id, and with
+// include_names its name and, for users, groups and projects, its domain.
+// A name is left out when the object could not be read.
+type RefJSON struct {
+	ID     string   `json:"id"`
+	Name   *string  `json:"name,omitempty"`
+	Domain *RefJSON `json:"domain,omitempty"`
+}
+
+// AssignmentScopeJSON holds exactly one of project, domain and system.
+type AssignmentScopeJSON struct {
+	Project     *RefJSON         `json:"project,omitempty"`
+	Domain      *RefJSON         `json:"domain,omitempty"`
+	System      *SystemScopeJSON `json:"system,omitempty"`
+	InheritedTo string           `json:"OS-INHERIT:inherited_to,omitempty" doc:"projects, for an assignment inherited by a domain's projects"`
+}
+
+// SystemScopeJSON is the system target of an assignment.
+type SystemScopeJSON struct {
+	All bool `json:"all"`
 }
 
 type assignmentsOutput struct {
@@ -335,10 +357,10 @@ type names struct {
 	f       *face
 	ctx     context.Context
 	domains map[string]string
-	cache   map[string]map[string]any
+	cache   map[string]*RefJSON
 }
 
-func (n *names) domain(id string) map[string]any {
+func (n *names) domain(id string) *RefJSON {
 	name, ok := n.domains[id]
 	if !ok {
 		if d, err := n.f.svc.GetDomain(n.ctx, id); err == nil {
@@ -346,34 +368,34 @@ func (n *names) domain(id string) map[string]any {
 		}
 		n.domains[id] = name
 	}
-	return map[string]any{"id": id, "name": name}
+	return &RefJSON{ID: id, Name: &name}
 }
 
-func (n *names) ref(kind, id string, with bool) map[string]any {
+func (n *names) ref(kind, id string, with bool) *RefJSON {
 	if !with {
-		return map[string]any{"id": id}
+		return &RefJSON{ID: id}
 	}
 	key := kind + ":" + id
 	if v, ok := n.cache[key]; ok {
 		return v
 	}
-	out := map[string]any{"id": id}
+	out := &RefJSON{ID: id}
 	switch kind {
 	case "role":
 		if r, err := n.f.svc.GetRole(n.ctx, id); err == nil {
-			out["name"] = r.Name
+			out.Name = &r.Name
 		}
 	case "user":
 		if u, err := n.f.svc.GetUser(n.ctx, id); err == nil {
-			out["name"], out["domain"] = u.Name, n.domain(u.DomainID)
+			out.Name, out.Domain = &u.Name, n.domain(u.DomainID)
 		}
 	case "group":
 		if g, err := n.f.svc.GetGroup(n.ctx, id); err == nil {
-			out["name"], out["domain"] = g.Name, n.domain(g.DomainID)
+			out.Name, out.Domain = &g.Name, n.domain(g.DomainID)
 		}
 	case "project":
 		if p, err := n.f.svc.GetProject(n.ctx, id); err == nil {
-			out["name"], out["domain"] = p.Name, n.domain(p.DomainID)
+			out.Name, out.Domain = &p.Name, n.domain(p.DomainID)
 		}
 	case "domain":
 		out = n.domain(id)
@@ -383,78 +405,80 @@ func (n *names) ref(kind, id string, with bool) map[string]any {
 }
 
 func (f *face) registerAssignments(s *api.Server) {
-	api.Register(s, auth.Policy(op("list-role-assignments", http.MethodGet, "/v3/role_assignments", "List role assignments", "role grants"), "identity/role_assignments/list"),
-		func(ctx context.Context, in *assignmentListInput) (*assignmentsOutput, error) {
-			c := caller(ctx)
-			filter := identity.AssignmentFilter{
-				UserID: in.UserID, GroupID: in.GroupID, RoleID: in.RoleID, ProjectID: in.ProjectID, DomainID: in.DomainID,
-				Effective: in.effective,
-			}
-			if in.System != "" {
-				if in.System != "all" {
-					return nil, errs.Field("scope.system", "must be all")
-				}
-				filter.System = true
-			}
-			if in.InheritedTo != "" {
-				if in.InheritedTo != "projects" {
-					return nil, errs.Field("scope.OS-INHERIT:inherited_to", "must be projects")
-				}
-				t := true
-				filter.Inherited = &t
-			}
-			vis := c.Grant
-			if in.UserID != "" && in.UserID == c.UserID() {
-				// Anyone may list their own assignments.
-				vis = identity.Grant{Breadth: identity.BreadthSystem}
-			}
-			as, err := f.svc.ListAssignments(ctx, filter, vis)
-			if err != nil {
-				return nil, err
-			}
-			n := &names{f: f, ctx: ctx, domains: map[string]string{}, cache: map[string]map[string]any{}}
-			b := base(ctx) + "/v3/"
-			out := &assignmentsOutput{}
-			out.Body.RoleAssignments = make([]AssignmentJSON, 0, len(as))
-			for _, a := range as {
-				j := AssignmentJSON{Role: n.ref("role", a.RoleID, in.names), Scope: map[string]any{}, Links: map[string]string{}}
-				actorPath := "users/" + a.ActorID
-				if a.ActorType == identity.ActorUser {
-					j.User = n.ref("user", a.ActorID, in.names)
-				} else {
-					j.Group = n.ref("group", a.ActorID, in.names)
-					actorPath = "groups/" + a.ActorID
-				}
-				targetPath := ""
-				switch a.TargetType {
-				case identity.TargetProject:
-					j.Scope["project"] = n.ref("project", a.TargetID, in.names)
-					targetPath = "projects/" + a.TargetID
-				case identity.TargetDomain:
-					j.Scope["domain"] = n.ref("domain", a.TargetID, in.names)
-					targetPath = "domains/" + a.TargetID
-				default:
-					j.Scope["system"] = map[string]any{"all": true}
-					targetPath = "system"
-				}
-				switch {
-				case a.Inherited && a.ViaDomainID != "":
-					// An effective entry: the project scope, linked to the
-					// domain assignment it comes from.
-					j.Links["assignment"] = b + "OS-INHERIT/domains/" + a.ViaDomainID + "/" + actorPath + "/roles/" + a.RoleID + "/inherited_to_projects"
-				case a.Inherited:
-					j.Scope["OS-INHERIT:inherited_to"] = "projects"
-					j.Links["assignment"] = b + "OS-INHERIT/" + targetPath + "/" + actorPath + "/roles/" + a.RoleID + "/inherited_to_projects"
-				default:
-					j.Links["assignment"] = b + targetPath + "/" + actorPath + "/roles/" + a.RoleID
-				}
-				if a.ViaGroupID != "" {
-					j.Links["assignment"] = strings.Replace(j.Links["assignment"], "/users/"+a.ActorID+"/", "/groups/"+a.ViaGroupID+"/", 1)
-					j.Links["membership"] = b + "groups/" + a.ViaGroupID + "/users/" + a.ActorID
-				}
-				out.Body.RoleAssignments = append(out.Body.RoleAssignments, j)
-			}
-			out.Body.Links = listLinks(ctx, "role_assignments")
-			return out, nil
-		})
+	api.Register(s, auth.Policy(op("list-role-assignments", http.MethodGet, "/v3/role_assignments", "List role assignments", "role grants"), "identity/role_assignments/list"), f.listRoleAssignments)
+}
+
+func (f *face) listRoleAssignments(ctx context.Context, in *assignmentListInput) (*assignmentsOutput, error) {
+	c := caller(ctx)
+	filter := identity.AssignmentFilter{
+		UserID: in.UserID, GroupID: in.GroupID, RoleID: in.RoleID, ProjectID: in.ProjectID, DomainID: in.DomainID,
+		Effective: in.effective,
+	}
+	if in.System != "" {
+		if in.System != "all" {
+			return nil, errs.Field("scope.system", "must be all")
+		}
+		filter.System = true
+	}
+	if in.InheritedTo != "" {
+		if in.InheritedTo != "projects" {
+			return nil, errs.Field("scope.OS-INHERIT:inherited_to", "must be projects")
+		}
+		t := true
+		filter.Inherited = &t
+	}
+	vis := c.Grant
+	if in.UserID != "" && in.UserID == c.UserID() {
+		// Anyone may list their own assignments.
+		vis = identity.Grant{Breadth: identity.BreadthSystem}
+	}
+	as, err := f.svc.ListAssignments(ctx, filter, vis)
+	if err != nil {
+		return nil, err
+	}
+	n := &names{f: f, ctx: ctx, domains: map[string]string{}, cache: map[string]*RefJSON{}}
+	b := base(ctx) + "/v3/"
+	out := &assignmentsOutput{}
+	out.Body.RoleAssignments = make([]AssignmentJSON, 0, len(as))
+	for _, a := range as {
+		j := AssignmentJSON{Role: n.ref("role", a.RoleID, in.names), Links: map[string]string{}}
+		actorPath := "users/" + a.ActorID
+		if a.ActorType == identity.ActorUser {
+			j.User = n.ref("user", a.ActorID, in.names)
+		} else {
+			j.Group = n.ref("group", a.ActorID, in.names)
+			actorPath = "groups/" + a.ActorID
+		}
+		targetPath := ""
+		switch a.TargetType {
+		case identity.TargetProject:
+			j.Scope.Project = n.ref("project", a.TargetID, in.names)
+			targetPath = "projects/" + a.TargetID
+		case identity.TargetDomain:
+			j.Scope.Domain = n.ref("domain", a.TargetID, in.names)
+			targetPath = "domains/" + a.TargetID
+		default:
+			j.Scope.System = &SystemScopeJSON{All: true}
+			targetPath = "system"
+		}
+		switch {
+		case a.Inherited && a.ViaDomainID != "":
+			// An effective entry: the project scope, linked to the
+			// domain assignment it comes from.
+			j.Links["assignment"] = b + "OS-INHERIT/domains/" + a.ViaDomainID + "/" + actorPath + "/roles/" + a.RoleID + "/inherited_to_projects"
+		case a.Inherited:
+			j.Scope.InheritedTo = "projects"
+			j.Links["assignment"] = b + "OS-INHERIT/" + targetPath + "/" + actorPath + "/roles/" + a.RoleID + "/inherited_to_projects"
+		default:
+			j.Links["assignment"] = b + targetPath + "/" + actorPath + "/roles/" + a.RoleID
+		}
+		if a.ViaGroupID != "" {
+			j.Links["assignment"] = strings.Replace(j.Links["assignment"], "/users/"+a.ActorID+"/", "/groups/"+a.ViaGroupID+"/", 1)
+			j.Links["membership"] = b + "groups/" + a.ViaGroupID + "/users/" + a.ActorID
+		}
+		out.Body.RoleAssignments = append(out.Body.RoleAssignments, j)
+	}
+	out.Body.Links = listLinks(ctx, "role_assignments")
+	return out, nil
+
 }

@@ -61,6 +61,72 @@ func op(id, method, path, summary, tag string) huma.Operation {
 	}
 }
 
+// created marks an operation that answers 201.
+func created(o huma.Operation) huma.Operation {
+	o.DefaultStatus = http.StatusCreated
+	return o
+}
+
+// empty marks an operation that answers 204 without a body.
+func empty(o huma.Operation) huma.Operation {
+	o.DefaultStatus = http.StatusNoContent
+	return o
+}
+
+// unvalidated leaves the body to the handler, which answers Keystone's own
+// messages for a malformed one.
+func unvalidated(o huma.Operation) huma.Operation {
+	o.SkipValidateBody = true
+	return o
+}
+
+// described adds a description to an operation.
+func described(o huma.Operation, text string) huma.Operation {
+	o.Description = text
+	return o
+}
+
+// views turns domain objects into their Keystone JSON; a list is never
+// null.
+func views[E, J any](ctx context.Context, items []E, view func(context.Context, *E) J) []J {
+	out := make([]J, len(items))
+	for i := range items {
+		out[i] = view(ctx, &items[i])
+	}
+	return out
+}
+
+// set copies a field the request gave over a default, and says whether
+// the request gave it.
+func set[T any](dst, v *T) bool {
+	if v == nil {
+		return false
+	}
+	*dst = *v
+	return true
+}
+
+// targetDomain is the domain a new user, group or project goes to: the one
+// the request names, else the token's, else the default domain.
+func targetDomain(c *auth.Caller, named *string) string {
+	switch {
+	case named != nil && *named != "":
+		return *named
+	case c.Token.DomainID != "":
+		return c.Token.DomainID
+	}
+	return identity.DefaultDomainID
+}
+
+// inGrantDomain narrows a list filter to the caller's domain; asking for
+// another domain matches nothing.
+func inGrantDomain(c *auth.Caller, domainID *string, ids *[]string) {
+	if *domainID != "" && *domainID != c.Grant.DomainID {
+		*ids = []string{}
+	}
+	*domainID = c.Grant.DomainID
+}
+
 // timeFormat is Keystone's timestamp format.
 const timeFormat = "2006-01-02T15:04:05.000000Z"
 
@@ -126,37 +192,29 @@ func needDomain(c *auth.Caller, domainID string) error {
 // on the admin project) — else a domain's admin could take over a system
 // administrator of that domain.
 func (f *face) needUser(ctx context.Context, c *auth.Caller, u *identity.User) error {
-	if err := needDomain(c, u.DomainID); err != nil {
-		return err
-	}
-	if c.Grant.Breadth == identity.BreadthSystem {
-		return nil
-	}
-	priv, err := f.svc.UserPrivileged(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	if priv {
-		return errs.E(errs.Forbidden, "User %s holds a system role: only a system administrator may change it.", u.ID)
-	}
-	return nil
+	return needUnprivileged(ctx, c, u.DomainID, "User", u.ID, f.svc.UserPrivileged)
 }
 
 // needGroup is needUser for groups: changing the members of a group that
 // holds a system role needs the system.
 func (f *face) needGroup(ctx context.Context, c *auth.Caller, g *identity.Group) error {
-	if err := needDomain(c, g.DomainID); err != nil {
+	return needUnprivileged(ctx, c, g.DomainID, "Group", g.ID, f.svc.GroupPrivileged)
+}
+
+func needUnprivileged(ctx context.Context, c *auth.Caller, domainID, what, id string,
+	privileged func(context.Context, string) (bool, error)) error {
+	if err := needDomain(c, domainID); err != nil {
 		return err
 	}
 	if c.Grant.Breadth == identity.BreadthSystem {
 		return nil
 	}
-	priv, err := f.svc.GroupPrivileged(ctx, g.ID)
+	priv, err := privileged(ctx, id)
 	if err != nil {
 		return err
 	}
 	if priv {
-		return errs.E(errs.Forbidden, "Group %s holds a system role: only a system administrator may change it.", g.ID)
+		return errs.E(errs.Forbidden, "%s %s holds a system role: only a system administrator may change it.", what, id)
 	}
 	return nil
 }
@@ -232,3 +290,13 @@ func (f *face) registerVersion(s *api.Server) {
 }
 
 type versionBaseKey struct{}
+
+// ResourceOptions are Keystone's resource options (immutable,
+// multi-factor rules …): a name to a boolean or a list, open-ended by
+// Keystone's own definition.
+type ResourceOptions map[string]any
+
+// Schema says so in the document instead of leaving the values blank.
+func (ResourceOptions) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeObject, AdditionalProperties: true, Description: "resource options by name"}
+}

@@ -85,84 +85,89 @@ func onePolicy(ctx context.Context, p *identity.Policy) *policyOutput {
 
 func (f *face) registerPolicies(s *api.Server) {
 	const tag = "policies"
-	api.Register(s, auth.Policy(op("list-policies", http.MethodGet, "/v3/policies", "List policies", tag), "identity/policies/list"),
-		func(ctx context.Context, _ *struct{}) (*policiesOutput, error) {
-			ps, err := f.svc.ListPolicies(ctx)
-			if err != nil {
-				return nil, err
-			}
-			out := &policiesOutput{}
-			out.Body.Policies = make([]PolicyJSON, len(ps))
-			for i := range ps {
-				out.Body.Policies[i] = policyJSON(ctx, &ps[i])
-			}
-			out.Body.Links = listLinks(ctx, "policies")
-			return out, nil
-		})
-	api.Register(s, auth.Policy(op("get-policy", http.MethodGet, "/v3/policies/{policy_id}", "Show a policy", tag), "identity/policies/get"),
-		func(ctx context.Context, in *policyIDInput) (*policyOutput, error) {
-			p, err := f.svc.GetPolicy(ctx, in.PolicyID)
-			if err != nil {
-				return nil, err
-			}
-			return onePolicy(ctx, p), nil
-		})
-	create := op("create-policy", http.MethodPost, "/v3/policies", "Create a policy", tag)
-	create.DefaultStatus = http.StatusCreated
-	api.Register(s, auth.Policy(create, "identity/policies/create"), func(ctx context.Context, in *policyCreateInput) (*policyOutput, error) {
-		if err := needSystem(caller(ctx)); err != nil {
-			return nil, err
-		}
-		b := in.Body.Policy
-		p := identity.Policy{Enabled: true}
-		if b.Name != nil {
-			p.Name = *b.Name
-		}
-		if b.Description != nil {
-			p.Description = *b.Description
-		}
-		if b.Scope != nil {
-			p.Scope = *b.Scope
-		}
-		if b.Roles != nil {
-			p.Roles = *b.Roles
-		}
-		if b.Rules != nil {
-			p.Rules = *b.Rules
-		}
-		if b.Enabled != nil {
-			p.Enabled = *b.Enabled
-		}
-		got, err := f.svc.CreatePolicy(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "policies", ID: got.ID, Name: got.Name})
-		return onePolicy(ctx, got), nil
-	})
-	api.Register(s, auth.Policy(op("update-policy", http.MethodPatch, "/v3/policies/{policy_id}", "Update a policy", tag), "identity/policies/update"),
-		func(ctx context.Context, in *policyUpdateInput) (*policyOutput, error) {
-			if err := needSystem(caller(ctx)); err != nil {
-				return nil, err
-			}
-			b := in.Body.Policy
-			got, err := f.svc.UpdatePolicy(ctx, in.PolicyID, identity.PolicyPatch{Name: b.Name, Description: b.Description,
-				Scope: b.Scope, Roles: b.Roles, Rules: b.Rules, Enabled: b.Enabled})
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "policies", ID: got.ID, Name: got.Name})
-			return onePolicy(ctx, got), nil
-		})
-	del := op("delete-policy", http.MethodDelete, "/v3/policies/{policy_id}", "Delete a policy", tag)
-	del.DefaultStatus = http.StatusNoContent
-	api.Register(s, auth.Policy(del, "identity/policies/delete"), func(ctx context.Context, in *policyIDInput) (*noContent, error) {
-		if err := needSystem(caller(ctx)); err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "policies", ID: in.PolicyID})
-		return nil, f.svc.DeletePolicy(ctx, in.PolicyID)
-	})
+	api.Register(s, auth.Policy(op("list-policies", http.MethodGet, "/v3/policies", "List policies", tag), "identity/policies/list"), f.listPolicies)
+	api.Register(s, auth.Policy(op("get-policy", http.MethodGet, "/v3/policies/{policy_id}", "Show a policy", tag), "identity/policies/get"), f.getPolicy)
+	api.Register(s, auth.Policy(created(op("create-policy", http.MethodPost, "/v3/policies", "Create a policy", tag)), "identity/policies/create"), f.createPolicy)
+	api.Register(s, auth.Policy(op("update-policy", http.MethodPatch, "/v3/policies/{policy_id}", "Update a policy", tag), "identity/policies/update"), f.updatePolicy)
+	api.Register(s, auth.Policy(empty(op("delete-policy", http.MethodDelete, "/v3/policies/{policy_id}", "Delete a policy", tag)), "identity/policies/delete"), f.deletePolicy)
+}
+
+func (f *face) listPolicies(ctx context.Context, _ *struct{}) (*policiesOutput, error) {
+	ps, err := f.svc.ListPolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &policiesOutput{}
+	out.Body.Policies = views(ctx, ps, policyJSON)
+	out.Body.Links = listLinks(ctx, "policies")
+	return out, nil
+
+}
+
+func (f *face) getPolicy(ctx context.Context, in *policyIDInput) (*policyOutput, error) {
+	p, err := f.svc.GetPolicy(ctx, in.PolicyID)
+	if err != nil {
+		return nil, err
+	}
+	return onePolicy(ctx, p), nil
+
+}
+
+func (f *face) createPolicy(ctx context.Context, in *policyCreateInput) (*policyOutput, error) {
+	if err := needSystem(caller(ctx)); err != nil {
+		return nil, err
+	}
+	b := in.Body.Policy
+	p := identity.Policy{Enabled: true}
+	if b.Name != nil {
+		p.Name = *b.Name
+	}
+	if b.Description != nil {
+		p.Description = *b.Description
+	}
+	if b.Scope != nil {
+		p.Scope = *b.Scope
+	}
+	if b.Roles != nil {
+		p.Roles = *b.Roles
+	}
+	if b.Rules != nil {
+		p.Rules = *b.Rules
+	}
+	if b.Enabled != nil {
+		p.Enabled = *b.Enabled
+	}
+	got, err := f.svc.CreatePolicy(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "policies", ID: got.ID, Name: got.Name})
+	return onePolicy(ctx, got), nil
+
+}
+
+func (f *face) updatePolicy(ctx context.Context, in *policyUpdateInput) (*policyOutput, error) {
+	if err := needSystem(caller(ctx)); err != nil {
+		return nil, err
+	}
+	b := in.Body.Policy
+	got, err := f.svc.UpdatePolicy(ctx, in.PolicyID, identity.PolicyPatch{Name: b.Name, Description: b.Description,
+		Scope: b.Scope, Roles: b.Roles, Rules: b.Rules, Enabled: b.Enabled})
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "policies", ID: got.ID, Name: got.Name})
+	return onePolicy(ctx, got), nil
+
+}
+
+func (f *face) deletePolicy(ctx context.Context, in *policyIDInput) (*noContent, error) {
+	if err := needSystem(caller(ctx)); err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "policies", ID: in.PolicyID})
+	return nil, f.svc.DeletePolicy(ctx, in.PolicyID)
+
 }
 
 // ---- audit log ----
@@ -197,47 +202,47 @@ type auditOutput struct {
 }
 
 func (f *face) registerAudit(s *api.Server) {
-	o := op("list-audit-events", http.MethodGet, "/v3/audit_events", "List audit events", "audit")
-	o.Description = "Every mutating call: who, owner domain and project, object, action, result, request id, client IP, time. " +
-		"Admins see their whole grant; a project's members see their project's events. Paging as Cloudpods lists (limit, offset, filter, order_by)."
-	api.Register(s, auth.Policy(o, "identity/audit/list"), func(ctx context.Context, in *auditListInput) (*auditOutput, error) {
-		p, err := listing.OffsetLimit(in.Offset, in.Limit, 100, 1000, false)
+	api.Register(s, auth.Policy(described(op("list-audit-events", http.MethodGet, "/v3/audit_events", "List audit events", "audit"), "Every mutating call: who, owner domain and project, object, action, result, request id, client IP, time. Admins see their whole grant; a project's members see their project's events. Paging as Cloudpods lists (limit, offset, filter, order_by)."), "identity/audit/list"), f.listAuditEvents)
+}
+
+func (f *face) listAuditEvents(ctx context.Context, in *auditListInput) (*auditOutput, error) {
+	p, err := listing.OffsetLimit(in.Offset, in.Limit, 100, 1000, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, fs := range in.Filter {
+		pf, err := listing.ParseFilter(fs)
 		if err != nil {
 			return nil, err
 		}
-		for _, fs := range in.Filter {
-			pf, err := listing.ParseFilter(fs)
-			if err != nil {
-				return nil, err
-			}
-			p.Filters = append(p.Filters, pf)
+		p.Filters = append(p.Filters, pf)
+	}
+	if p.Order, err = listing.ParseOrder(in.OrderBy, ""); err != nil {
+		return nil, err
+	}
+	filter := identity.AuditFilter{UserID: in.UserID, DomainID: in.DomainID, ProjectID: in.ProjectID, ObjectType: in.ObjectType,
+		ObjectID: in.ObjectID, Action: in.Action, Result: in.Result, Service: in.Service, RequestID: in.RequestID}
+	for field, v := range map[string]*time.Time{"since": &filter.Since, "until": &filter.Until} {
+		s := in.Since
+		if field == "until" {
+			s = in.Until
 		}
-		if p.Order, err = listing.ParseOrder(in.OrderBy, ""); err != nil {
-			return nil, err
+		if s == "" {
+			continue
 		}
-		filter := identity.AuditFilter{UserID: in.UserID, DomainID: in.DomainID, ProjectID: in.ProjectID, ObjectType: in.ObjectType,
-			ObjectID: in.ObjectID, Action: in.Action, Result: in.Result, Service: in.Service, RequestID: in.RequestID}
-		for field, v := range map[string]*time.Time{"since": &filter.Since, "until": &filter.Until} {
-			s := in.Since
-			if field == "until" {
-				s = in.Until
-			}
-			if s == "" {
-				continue
-			}
-			t, err := time.Parse(time.RFC3339, s)
-			if err != nil {
-				return nil, errs.Field(field, "not an RFC 3339 time")
-			}
-			*v = t
-		}
-		page, err := f.svc.ListAudit(ctx, filter, p, caller(ctx).Grant)
+		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return nil, err
+			return nil, errs.Field(field, "not an RFC 3339 time")
 		}
-		out := &auditOutput{}
-		out.Body.Events, out.Body.Total, out.Body.Limit, out.Body.Offset = page.Items, page.Total, page.Limit, page.Offset
-		out.Body.Links = listLinks(ctx, "audit_events")
-		return out, nil
-	})
+		*v = t
+	}
+	page, err := f.svc.ListAudit(ctx, filter, p, caller(ctx).Grant)
+	if err != nil {
+		return nil, err
+	}
+	out := &auditOutput{}
+	out.Body.Events, out.Body.Total, out.Body.Limit, out.Body.Offset = page.Items, page.Total, page.Limit, page.Offset
+	out.Body.Links = listLinks(ctx, "audit_events")
+	return out, nil
+
 }

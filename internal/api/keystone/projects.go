@@ -12,16 +12,16 @@ import (
 
 // ProjectJSON is Keystone's project.
 type ProjectJSON struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	DomainID    string         `json:"domain_id"`
-	Description string         `json:"description"`
-	Enabled     bool           `json:"enabled"`
-	ParentID    string         `json:"parent_id"`
-	IsDomain    bool           `json:"is_domain"`
-	Tags        []string       `json:"tags"`
-	Options     map[string]any `json:"options"`
-	Links       Links          `json:"links"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	DomainID    string          `json:"domain_id"`
+	Description string          `json:"description"`
+	Enabled     bool            `json:"enabled"`
+	ParentID    string          `json:"parent_id"`
+	IsDomain    bool            `json:"is_domain"`
+	Tags        []string        `json:"tags"`
+	Options     ResourceOptions `json:"options"`
+	Links       Links           `json:"links"`
 }
 
 func projectJSON(ctx context.Context, p *identity.Project) ProjectJSON {
@@ -30,15 +30,7 @@ func projectJSON(ctx context.Context, p *identity.Project) ProjectJSON {
 		tags = []string{}
 	}
 	return ProjectJSON{ID: p.ID, Name: p.Name, DomainID: p.DomainID, Description: p.Description, Enabled: p.Enabled,
-		ParentID: p.DomainID, Tags: tags, Options: map[string]any{}, Links: selfLink(ctx, "projects/"+p.ID)}
-}
-
-func projectsJSON(ctx context.Context, ps []identity.Project) []ProjectJSON {
-	out := make([]ProjectJSON, len(ps))
-	for i := range ps {
-		out[i] = projectJSON(ctx, &ps[i])
-	}
-	return out
+		ParentID: p.DomainID, Tags: tags, Options: ResourceOptions{}, Links: selfLink(ctx, "projects/"+p.ID)}
 }
 
 // ProjectFields are a project's writable fields.
@@ -99,10 +91,7 @@ func projectFilter(c *auth.Caller, f *identity.ProjectFilter) {
 	switch c.Grant.Breadth {
 	case identity.BreadthSystem:
 	case identity.BreadthDomain:
-		if f.DomainID != "" && f.DomainID != c.Grant.DomainID {
-			f.IDs = []string{}
-		}
-		f.DomainID = c.Grant.DomainID
+		inGrantDomain(c, &f.DomainID, &f.IDs)
 	case identity.BreadthProject:
 		f.IDs = []string{c.Grant.ProjectID}
 	default:
@@ -110,140 +99,132 @@ func projectFilter(c *auth.Caller, f *identity.ProjectFilter) {
 	}
 }
 
+// registerProjects lists the project operations.
 func (f *face) registerProjects(s *api.Server) {
-	api.Register(s, auth.Policy(op("list-projects", http.MethodGet, "/v3/projects", "List projects", "projects"), "identity/projects/list"),
-		func(ctx context.Context, in *projectListInput) (*projectsOutput, error) {
-			en, err := parseBool("enabled", in.Enabled)
-			if err != nil {
-				return nil, err
-			}
-			filter := identity.ProjectFilter{Name: in.Name, DomainID: in.DomainID, Enabled: en}
-			projectFilter(caller(ctx), &filter)
-			ps, err := f.svc.ListProjects(ctx, filter)
-			if err != nil {
-				return nil, err
-			}
-			out := &projectsOutput{}
-			out.Body.Projects = projectsJSON(ctx, ps)
-			out.Body.Links = listLinks(ctx, "projects")
-			return out, nil
-		})
+	api.Register(s, auth.Policy(op("list-projects", http.MethodGet, "/v3/projects", "List projects", "projects"), "identity/projects/list"), f.listProjects)
+	api.Register(s, auth.Policy(op("get-project", http.MethodGet, "/v3/projects/{project_id}", "Show a project", "projects"), "identity/projects/get"), f.getProject)
+	api.Register(s, auth.Policy(created(op("create-project", http.MethodPost, "/v3/projects", "Create a project", "projects")), "identity/projects/create"), f.createProject)
+	api.Register(s, auth.Policy(op("update-project", http.MethodPatch, "/v3/projects/{project_id}", "Update a project", "projects"), "identity/projects/update"), f.updateProject)
+	api.Register(s, auth.Policy(empty(op("delete-project", http.MethodDelete, "/v3/projects/{project_id}", "Delete a project", "projects")), "identity/projects/delete"), f.deleteProject)
+	api.Register(s, auth.Policy(op("user-projects", http.MethodGet, "/v3/users/{user_id}/projects", "Projects a user holds a role on", "projects"), "identity/projects/list"), f.userProjects)
+}
 
-	api.Register(s, auth.Policy(op("get-project", http.MethodGet, "/v3/projects/{project_id}", "Show a project", "projects"), "identity/projects/get"),
-		func(ctx context.Context, in *projectIDInput) (*projectOutput, error) {
-			p, err := f.svc.GetProject(ctx, in.ProjectID)
-			if err != nil {
-				return nil, err
-			}
-			if !caller(ctx).Covers(p.DomainID, p.ID) {
-				return nil, forbidden()
-			}
-			return oneProject(ctx, p), nil
-		})
+func (f *face) listProjects(ctx context.Context, in *projectListInput) (*projectsOutput, error) {
+	en, err := parseBool("enabled", in.Enabled)
+	if err != nil {
+		return nil, err
+	}
+	filter := identity.ProjectFilter{Name: in.Name, DomainID: in.DomainID, Enabled: en}
+	projectFilter(caller(ctx), &filter)
+	ps, err := f.svc.ListProjects(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	return projectList(ctx, ps, "projects"), nil
+}
 
-	create := op("create-project", http.MethodPost, "/v3/projects", "Create a project", "projects")
-	create.DefaultStatus = http.StatusCreated
-	api.Register(s, auth.Policy(create, "identity/projects/create"), func(ctx context.Context, in *projectCreateInput) (*projectOutput, error) {
-		c := caller(ctx)
-		b := in.Body.Project
-		p := identity.Project{Enabled: true}
-		switch {
-		case b.DomainID != nil && *b.DomainID != "":
-			p.DomainID = *b.DomainID
-		case b.ParentID != nil && *b.ParentID != "":
-			// Projects nest only directly under their domain.
-			p.DomainID = *b.ParentID
-		case c.Token.DomainID != "":
-			p.DomainID = c.Token.DomainID
-		default:
-			p.DomainID = identity.DefaultDomainID
-		}
-		if b.ParentID != nil && *b.ParentID != "" && *b.ParentID != p.DomainID {
-			return nil, errs.Field("project.parent_id", "projects nest only directly under their domain")
-		}
-		if b.IsDomain != nil && *b.IsDomain {
-			return nil, errs.Field("project.is_domain", "create domains with POST /v3/domains")
-		}
-		if err := needDomain(c, p.DomainID); err != nil {
-			return nil, err
-		}
-		if b.Name != nil {
-			p.Name = *b.Name
-		}
-		if b.Description != nil {
-			p.Description = *b.Description
-		}
-		if b.Enabled != nil {
-			p.Enabled = *b.Enabled
-		}
-		if b.Tags != nil {
-			p.Tags = *b.Tags
-		}
-		got, err := f.svc.CreateProject(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "projects", ID: got.ID, Name: got.Name, DomainID: got.DomainID, ProjectID: got.ID})
-		return oneProject(ctx, got), nil
-	})
+func projectList(ctx context.Context, ps []identity.Project, path string) *projectsOutput {
+	out := &projectsOutput{}
+	out.Body.Projects = views(ctx, ps, projectJSON)
+	out.Body.Links = listLinks(ctx, path)
+	return out
+}
 
-	api.Register(s, auth.Policy(op("update-project", http.MethodPatch, "/v3/projects/{project_id}", "Update a project", "projects"), "identity/projects/update"),
-		func(ctx context.Context, in *projectUpdateInput) (*projectOutput, error) {
-			c := caller(ctx)
-			p, err := f.svc.GetProject(ctx, in.ProjectID)
-			if err != nil {
-				return nil, err
-			}
-			if err := needDomain(c, p.DomainID); err != nil {
-				return nil, err
-			}
-			if p.Admin && c.Grant.Breadth != identity.BreadthSystem {
-				return nil, forbidden()
-			}
-			b := in.Body.Project
-			if b.DomainID != nil && *b.DomainID != p.DomainID {
-				return nil, errs.Field("project.domain_id", "a project cannot move to another domain")
-			}
-			got, err := f.svc.UpdateProject(ctx, p.ID, identity.ProjectPatch{Name: b.Name, Description: b.Description, Enabled: b.Enabled, Tags: b.Tags})
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "projects", ID: got.ID, Name: got.Name, DomainID: got.DomainID, ProjectID: got.ID})
-			return oneProject(ctx, got), nil
-		})
+func (f *face) getProject(ctx context.Context, in *projectIDInput) (*projectOutput, error) {
+	p, err := f.svc.GetProject(ctx, in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	if !caller(ctx).Covers(p.DomainID, p.ID) {
+		return nil, forbidden()
+	}
+	return oneProject(ctx, p), nil
+}
 
-	del := op("delete-project", http.MethodDelete, "/v3/projects/{project_id}", "Delete a project", "projects")
-	del.DefaultStatus = http.StatusNoContent
-	api.Register(s, auth.Policy(del, "identity/projects/delete"), func(ctx context.Context, in *projectIDInput) (*noContent, error) {
-		c := caller(ctx)
-		p, err := f.svc.GetProject(ctx, in.ProjectID)
-		if err != nil {
-			return nil, err
-		}
-		if err := needDomain(c, p.DomainID); err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "projects", ID: p.ID, Name: p.Name, DomainID: p.DomainID, ProjectID: p.ID})
-		return nil, f.svc.DeleteProject(ctx, p.ID)
-	})
+// projectToChange is a project within the caller's domain grant.
+func (f *face) projectToChange(ctx context.Context, id string) (*identity.Project, error) {
+	p, err := f.svc.GetProject(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := needDomain(caller(ctx), p.DomainID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
 
-	api.Register(s, auth.Policy(op("user-projects", http.MethodGet, "/v3/users/{user_id}/projects", "Projects a user holds a role on", "projects"), "identity/projects/list"),
-		func(ctx context.Context, in *userIDInput) (*projectsOutput, error) {
-			c := caller(ctx)
-			u, err := f.svc.GetUser(ctx, in.UserID)
-			if err != nil {
-				return nil, err
-			}
-			if u.ID != c.UserID() && !c.Grant.CoversDomain(u.DomainID) {
-				return nil, forbidden()
-			}
-			ps, err := f.svc.ProjectsOfUser(ctx, u.ID)
-			if err != nil {
-				return nil, err
-			}
-			out := &projectsOutput{}
-			out.Body.Projects = projectsJSON(ctx, ps)
-			out.Body.Links = listLinks(ctx, "users/"+u.ID+"/projects")
-			return out, nil
-		})
+func (f *face) createProject(ctx context.Context, in *projectCreateInput) (*projectOutput, error) {
+	c := caller(ctx)
+	b := in.Body.Project
+	// Projects nest only directly under their domain, so a parent names the
+	// domain when domain_id does not.
+	domain := b.DomainID
+	if domain == nil || *domain == "" {
+		domain = b.ParentID
+	}
+	p := identity.Project{Enabled: true, DomainID: targetDomain(c, domain)}
+	if b.ParentID != nil && *b.ParentID != "" && *b.ParentID != p.DomainID {
+		return nil, errs.Field("project.parent_id", "projects nest only directly under their domain")
+	}
+	if b.IsDomain != nil && *b.IsDomain {
+		return nil, errs.Field("project.is_domain", "create domains with POST /v3/domains")
+	}
+	if err := needDomain(c, p.DomainID); err != nil {
+		return nil, err
+	}
+	set(&p.Name, b.Name)
+	set(&p.Description, b.Description)
+	set(&p.Enabled, b.Enabled)
+	set(&p.Tags, b.Tags)
+	got, err := f.svc.CreateProject(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, projectObject(got))
+	return oneProject(ctx, got), nil
+}
+
+func (f *face) updateProject(ctx context.Context, in *projectUpdateInput) (*projectOutput, error) {
+	p, err := f.projectToChange(ctx, in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Admin && caller(ctx).Grant.Breadth != identity.BreadthSystem {
+		return nil, forbidden()
+	}
+	b := in.Body.Project
+	if b.DomainID != nil && *b.DomainID != p.DomainID {
+		return nil, errs.Field("project.domain_id", "a project cannot move to another domain")
+	}
+	got, err := f.svc.UpdateProject(ctx, p.ID, identity.ProjectPatch{Name: b.Name, Description: b.Description, Enabled: b.Enabled, Tags: b.Tags})
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, projectObject(got))
+	return oneProject(ctx, got), nil
+}
+
+func (f *face) deleteProject(ctx context.Context, in *projectIDInput) (*noContent, error) {
+	p, err := f.projectToChange(ctx, in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, projectObject(p))
+	return nil, f.svc.DeleteProject(ctx, p.ID)
+}
+
+func (f *face) userProjects(ctx context.Context, in *userIDInput) (*projectsOutput, error) {
+	u, err := f.visibleUser(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := f.svc.ProjectsOfUser(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return projectList(ctx, ps, "users/"+u.ID+"/projects"), nil
+}
+
+func projectObject(p *identity.Project) auth.Object {
+	return auth.Object{Type: "projects", ID: p.ID, Name: p.Name, DomainID: p.DomainID, ProjectID: p.ID}
 }

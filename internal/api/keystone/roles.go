@@ -11,28 +11,20 @@ import (
 
 // RoleJSON is Keystone's role.
 type RoleJSON struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	DomainID    *string        `json:"domain_id"`
-	Description string         `json:"description"`
-	Options     map[string]any `json:"options"`
-	Links       Links          `json:"links"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	DomainID    *string         `json:"domain_id"`
+	Description string          `json:"description"`
+	Options     ResourceOptions `json:"options"`
+	Links       Links           `json:"links"`
 }
 
 func roleJSON(ctx context.Context, r *identity.Role) RoleJSON {
-	opts := map[string]any{}
+	opts := ResourceOptions{}
 	if r.Builtin {
 		opts["immutable"] = true
 	}
 	return RoleJSON{ID: r.ID, Name: r.Name, Description: r.Description, Options: opts, Links: selfLink(ctx, "roles/"+r.ID)}
-}
-
-func rolesJSON(ctx context.Context, rs []identity.Role) []RoleJSON {
-	out := make([]RoleJSON, len(rs))
-	for i := range rs {
-		out[i] = roleJSON(ctx, &rs[i])
-	}
-	return out
 }
 
 // RoleFields are a role's writable fields.
@@ -85,70 +77,65 @@ func oneRole(ctx context.Context, r *identity.Role) *roleOutput {
 	return out
 }
 
+// registerRoles lists the role operations; only the system changes roles.
 func (f *face) registerRoles(s *api.Server) {
-	api.Register(s, auth.Policy(op("list-roles", http.MethodGet, "/v3/roles", "List roles", "roles"), "identity/roles/list"),
-		func(ctx context.Context, in *roleListInput) (*rolesOutput, error) {
-			rs, err := f.svc.ListRoles(ctx, in.Name)
-			if err != nil {
-				return nil, err
-			}
-			out := &rolesOutput{}
-			out.Body.Roles = rolesJSON(ctx, rs)
-			out.Body.Links = listLinks(ctx, "roles")
-			return out, nil
-		})
+	api.Register(s, auth.Policy(op("list-roles", http.MethodGet, "/v3/roles", "List roles", "roles"), "identity/roles/list"), f.listRoles)
+	api.Register(s, auth.Policy(op("get-role", http.MethodGet, "/v3/roles/{role_id}", "Show a role", "roles"), "identity/roles/get"), f.getRole)
+	api.Register(s, auth.Policy(created(op("create-role", http.MethodPost, "/v3/roles", "Create a role", "roles")), "identity/roles/create"), f.createRole)
+	api.Register(s, auth.Policy(op("update-role", http.MethodPatch, "/v3/roles/{role_id}", "Update a role", "roles"), "identity/roles/update"), f.updateRole)
+	api.Register(s, auth.Policy(empty(op("delete-role", http.MethodDelete, "/v3/roles/{role_id}", "Delete a role", "roles")), "identity/roles/delete"), f.deleteRole)
+}
 
-	api.Register(s, auth.Policy(op("get-role", http.MethodGet, "/v3/roles/{role_id}", "Show a role", "roles"), "identity/roles/get"),
-		func(ctx context.Context, in *roleIDInput) (*roleOutput, error) {
-			r, err := f.svc.GetRole(ctx, in.RoleID)
-			if err != nil {
-				return nil, err
-			}
-			return oneRole(ctx, r), nil
-		})
+func (f *face) listRoles(ctx context.Context, in *roleListInput) (*rolesOutput, error) {
+	rs, err := f.svc.ListRoles(ctx, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := &rolesOutput{}
+	out.Body.Roles = views(ctx, rs, roleJSON)
+	out.Body.Links = listLinks(ctx, "roles")
+	return out, nil
+}
 
-	create := op("create-role", http.MethodPost, "/v3/roles", "Create a role", "roles")
-	create.DefaultStatus = http.StatusCreated
-	api.Register(s, auth.Policy(create, "identity/roles/create"), func(ctx context.Context, in *roleCreateInput) (*roleOutput, error) {
-		if err := needSystem(caller(ctx)); err != nil {
-			return nil, err
-		}
-		b := in.Body.Role
-		r := identity.Role{}
-		if b.Name != nil {
-			r.Name = *b.Name
-		}
-		if b.Description != nil {
-			r.Description = *b.Description
-		}
-		got, err := f.svc.CreateRole(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "roles", ID: got.ID, Name: got.Name})
-		return oneRole(ctx, got), nil
-	})
+func (f *face) getRole(ctx context.Context, in *roleIDInput) (*roleOutput, error) {
+	r, err := f.svc.GetRole(ctx, in.RoleID)
+	if err != nil {
+		return nil, err
+	}
+	return oneRole(ctx, r), nil
+}
 
-	api.Register(s, auth.Policy(op("update-role", http.MethodPatch, "/v3/roles/{role_id}", "Update a role", "roles"), "identity/roles/update"),
-		func(ctx context.Context, in *roleUpdateInput) (*roleOutput, error) {
-			if err := needSystem(caller(ctx)); err != nil {
-				return nil, err
-			}
-			got, err := f.svc.UpdateRole(ctx, in.RoleID, identity.RolePatch{Name: in.Body.Role.Name, Description: in.Body.Role.Description})
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "roles", ID: got.ID, Name: got.Name})
-			return oneRole(ctx, got), nil
-		})
+func (f *face) createRole(ctx context.Context, in *roleCreateInput) (*roleOutput, error) {
+	if err := needSystem(caller(ctx)); err != nil {
+		return nil, err
+	}
+	var r identity.Role
+	set(&r.Name, in.Body.Role.Name)
+	set(&r.Description, in.Body.Role.Description)
+	got, err := f.svc.CreateRole(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "roles", ID: got.ID, Name: got.Name})
+	return oneRole(ctx, got), nil
+}
 
-	del := op("delete-role", http.MethodDelete, "/v3/roles/{role_id}", "Delete a role", "roles")
-	del.DefaultStatus = http.StatusNoContent
-	api.Register(s, auth.Policy(del, "identity/roles/delete"), func(ctx context.Context, in *roleIDInput) (*noContent, error) {
-		if err := needSystem(caller(ctx)); err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "roles", ID: in.RoleID})
-		return nil, f.svc.DeleteRole(ctx, in.RoleID)
-	})
+func (f *face) updateRole(ctx context.Context, in *roleUpdateInput) (*roleOutput, error) {
+	if err := needSystem(caller(ctx)); err != nil {
+		return nil, err
+	}
+	got, err := f.svc.UpdateRole(ctx, in.RoleID, identity.RolePatch{Name: in.Body.Role.Name, Description: in.Body.Role.Description})
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "roles", ID: got.ID, Name: got.Name})
+	return oneRole(ctx, got), nil
+}
+
+func (f *face) deleteRole(ctx context.Context, in *roleIDInput) (*noContent, error) {
+	if err := needSystem(caller(ctx)); err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "roles", ID: in.RoleID})
+	return nil, f.svc.DeleteRole(ctx, in.RoleID)
 }

@@ -238,109 +238,109 @@ type systemOutput struct {
 }
 
 func (f *face) registerAuth(s *api.Server) {
-	issue := op("issue-token", http.MethodPost, "/v3/auth/tokens", "Authenticate and issue a token", "tokens")
-	issue.DefaultStatus = http.StatusCreated
 	// The body is parsed by ParseAuthBody, which names the offending field
 	// the way Keystone clients expect.
-	issue.SkipValidateBody = true
-	issue.Description = "Methods password, token and application_credential; unscoped, project-, domain- or system-scoped. " +
-		"The token is returned in the X-Subject-Token header."
-	api.Register(s, auth.Public(issue), func(ctx context.Context, in *issueInput) (*tokenOutput, error) {
-		req, err := ParseAuthBody(in.RawBody)
-		if err != nil {
-			return nil, err
-		}
-		noteLogin(ctx, req)
-		t, signed, err := f.svc.Authenticate(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		auth.NoteUser(ctx, t.UserID, t.UserName)
-		auth.Note(ctx, auth.Object{Type: "tokens", ID: t.ID, DomainID: tokenDomain(t), ProjectID: t.ProjectID})
-		body, err := f.render(ctx, t, in.NoCatalog == "")
-		if err != nil {
-			return nil, err
-		}
-		return &tokenOutput{SubjectToken: signed, Body: tokenEnvelope{Token: body}}, nil
-	})
+	api.Register(s, auth.Public(described(unvalidated(created(op("issue-token", http.MethodPost, "/v3/auth/tokens", "Authenticate and issue a token", "tokens"))), "Methods password, token and application_credential; unscoped, project-, domain- or system-scoped. The token is returned in the X-Subject-Token header.")), f.issueToken)
+	api.Register(s, auth.Authenticated(op("validate-token", http.MethodGet, "/v3/auth/tokens", "Validate a token", "tokens")), f.validateToken)
+	api.Register(s, auth.Authenticated(op("check-token", http.MethodHead, "/v3/auth/tokens", "Check a token", "tokens")), f.checkToken)
+	api.Register(s, auth.Authenticated(empty(op("revoke-token", http.MethodDelete, "/v3/auth/tokens", "Revoke a token", "tokens"))), f.revokeToken)
+	api.Register(s, auth.Authenticated(op("auth-projects", http.MethodGet, "/v3/auth/projects", "Projects the token's user may scope to", "tokens")), f.authProjects)
+	api.Register(s, auth.Authenticated(op("auth-domains", http.MethodGet, "/v3/auth/domains", "Domains the token's user may scope to", "tokens")), f.authDomains)
+	api.Register(s, auth.Authenticated(op("auth-system", http.MethodGet, "/v3/auth/system", "Whether the token's user may scope to the system", "tokens")), f.authSystem)
+	api.Register(s, auth.Authenticated(op("auth-catalog", http.MethodGet, "/v3/auth/catalog", "The service catalog", "tokens")), f.authCatalog)
+}
 
-	api.Register(s, auth.Authenticated(op("validate-token", http.MethodGet, "/v3/auth/tokens", "Validate a token", "tokens")),
-		func(ctx context.Context, in *subjectInput) (*tokenOutput, error) {
-			t, err := f.subject(ctx, in.SubjectToken, "identity/tokens/validate")
-			if err != nil {
-				return nil, err
-			}
-			body, err := f.render(ctx, t, in.NoCatalog == "")
-			if err != nil {
-				return nil, err
-			}
-			return &tokenOutput{SubjectToken: in.SubjectToken, Body: tokenEnvelope{Token: body}}, nil
-		})
-
-	check := op("check-token", http.MethodHead, "/v3/auth/tokens", "Check a token", "tokens")
-	check.DefaultStatus = http.StatusOK
-	api.Register(s, auth.Authenticated(check), func(ctx context.Context, in *subjectInput) (*noContent, error) {
-		_, err := f.subject(ctx, in.SubjectToken, "identity/tokens/validate")
+func (f *face) issueToken(ctx context.Context, in *issueInput) (*tokenOutput, error) {
+	req, err := ParseAuthBody(in.RawBody)
+	if err != nil {
 		return nil, err
-	})
+	}
+	noteLogin(ctx, req)
+	t, signed, err := f.svc.Authenticate(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	auth.NoteUser(ctx, t.UserID, t.UserName)
+	auth.Note(ctx, auth.Object{Type: "tokens", ID: t.ID, DomainID: tokenDomain(t), ProjectID: t.ProjectID})
+	body, err := f.render(ctx, t, in.NoCatalog == "")
+	if err != nil {
+		return nil, err
+	}
+	return &tokenOutput{SubjectToken: signed, Body: tokenEnvelope{Token: body}}, nil
 
-	revoke := op("revoke-token", http.MethodDelete, "/v3/auth/tokens", "Revoke a token", "tokens")
-	revoke.DefaultStatus = http.StatusNoContent
-	api.Register(s, auth.Authenticated(revoke), func(ctx context.Context, in *subjectInput) (*noContent, error) {
-		t, err := f.subject(ctx, in.SubjectToken, "identity/tokens/revoke")
-		if err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "tokens", ID: t.ID, DomainID: tokenDomain(t), ProjectID: t.ProjectID})
-		return nil, f.svc.RevokeToken(ctx, t)
-	})
+}
 
-	api.Register(s, auth.Authenticated(op("auth-projects", http.MethodGet, "/v3/auth/projects", "Projects the token's user may scope to", "tokens")),
-		func(ctx context.Context, _ *struct{}) (*projectsOutput, error) {
-			ps, err := f.svc.ProjectsOfUser(ctx, caller(ctx).UserID())
-			if err != nil {
-				return nil, err
-			}
-			out := &projectsOutput{}
-			out.Body.Projects = projectsJSON(ctx, ps)
-			out.Body.Links = listLinks(ctx, "auth/projects")
-			return out, nil
-		})
+func (f *face) validateToken(ctx context.Context, in *subjectInput) (*tokenOutput, error) {
+	t, err := f.subject(ctx, in.SubjectToken, "identity/tokens/validate")
+	if err != nil {
+		return nil, err
+	}
+	body, err := f.render(ctx, t, in.NoCatalog == "")
+	if err != nil {
+		return nil, err
+	}
+	return &tokenOutput{SubjectToken: in.SubjectToken, Body: tokenEnvelope{Token: body}}, nil
 
-	api.Register(s, auth.Authenticated(op("auth-domains", http.MethodGet, "/v3/auth/domains", "Domains the token's user may scope to", "tokens")),
-		func(ctx context.Context, _ *struct{}) (*domainsOutput, error) {
-			ds, err := f.svc.DomainsOfUser(ctx, caller(ctx).UserID())
-			if err != nil {
-				return nil, err
-			}
-			out := &domainsOutput{}
-			out.Body.Domains = domainsJSON(ctx, ds)
-			out.Body.Links = listLinks(ctx, "auth/domains")
-			return out, nil
-		})
+}
 
-	api.Register(s, auth.Authenticated(op("auth-system", http.MethodGet, "/v3/auth/system", "Whether the token's user may scope to the system", "tokens")),
-		func(ctx context.Context, _ *struct{}) (*systemOutput, error) {
-			ok, err := f.svc.HasSystemRole(ctx, caller(ctx).UserID())
-			if err != nil {
-				return nil, err
-			}
-			out := &systemOutput{}
-			out.Body.System = []map[string]bool{}
-			if ok {
-				out.Body.System = append(out.Body.System, map[string]bool{"all": true})
-			}
-			out.Body.Links = listLinks(ctx, "auth/system")
-			return out, nil
-		})
+func (f *face) checkToken(ctx context.Context, in *subjectInput) (*noContent, error) {
+	_, err := f.subject(ctx, in.SubjectToken, "identity/tokens/validate")
+	return nil, err
 
-	api.Register(s, auth.Authenticated(op("auth-catalog", http.MethodGet, "/v3/auth/catalog", "The service catalog", "tokens")),
-		func(ctx context.Context, _ *struct{}) (*catalogOutput, error) {
-			out := &catalogOutput{}
-			out.Body.Catalog = f.catalog(ctx)
-			out.Body.Links = listLinks(ctx, "auth/catalog")
-			return out, nil
-		})
+}
+
+func (f *face) revokeToken(ctx context.Context, in *subjectInput) (*noContent, error) {
+	t, err := f.subject(ctx, in.SubjectToken, "identity/tokens/revoke")
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "tokens", ID: t.ID, DomainID: tokenDomain(t), ProjectID: t.ProjectID})
+	return nil, f.svc.RevokeToken(ctx, t)
+
+}
+
+func (f *face) authProjects(ctx context.Context, _ *struct{}) (*projectsOutput, error) {
+	ps, err := f.svc.ProjectsOfUser(ctx, caller(ctx).UserID())
+	if err != nil {
+		return nil, err
+	}
+	return projectList(ctx, ps, "auth/projects"), nil
+
+}
+
+func (f *face) authDomains(ctx context.Context, _ *struct{}) (*domainsOutput, error) {
+	ds, err := f.svc.DomainsOfUser(ctx, caller(ctx).UserID())
+	if err != nil {
+		return nil, err
+	}
+	out := &domainsOutput{}
+	out.Body.Domains = views(ctx, ds, domainJSON)
+	out.Body.Links = listLinks(ctx, "auth/domains")
+	return out, nil
+
+}
+
+func (f *face) authSystem(ctx context.Context, _ *struct{}) (*systemOutput, error) {
+	ok, err := f.svc.HasSystemRole(ctx, caller(ctx).UserID())
+	if err != nil {
+		return nil, err
+	}
+	out := &systemOutput{}
+	out.Body.System = []map[string]bool{}
+	if ok {
+		out.Body.System = append(out.Body.System, map[string]bool{"all": true})
+	}
+	out.Body.Links = listLinks(ctx, "auth/system")
+	return out, nil
+
+}
+
+func (f *face) authCatalog(ctx context.Context, _ *struct{}) (*catalogOutput, error) {
+	out := &catalogOutput{}
+	out.Body.Catalog = f.catalog(ctx)
+	out.Body.Links = listLinks(ctx, "auth/catalog")
+	return out, nil
+
 }
 
 // tokenDomain is the domain a token acts in, for the audit log.
