@@ -27,7 +27,7 @@ import (
 	"github.com/skyfold/skyfold/internal/api/envelope"
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/identity"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 	"github.com/skyfold/skyfold/internal/rating/processor"
 )
@@ -262,7 +262,7 @@ func ParseGroupBy(s string) ([]string, error) {
 // num is a decimal a client sends as a JSON number or string ("0.98");
 // it is read exactly, never through float64.
 type num struct {
-	d   rating.Decimal
+	d   money.Decimal
 	set bool
 }
 
@@ -273,7 +273,7 @@ func (n *num) UnmarshalJSON(b []byte) error {
 		*n = num{}
 		return nil
 	}
-	var d rating.Decimal
+	var d money.Decimal
 	if err := d.UnmarshalJSON([]byte(s)); err != nil {
 		return err
 	}
@@ -290,7 +290,7 @@ func (num) Schema(huma.Registry) *huma.Schema {
 }
 
 // rawNumber is a JSON number written with the decimal's exact digits.
-func rawNumber(d rating.Decimal) []byte { return []byte(d.String()) }
+func rawNumber(d money.Decimal) []byte { return []byte(d.String()) }
 
 // visibleTenants is the set of projects the caller's grant shows (nil: all).
 func visibleTenants(ctx context.Context) ([]string, error) {

@@ -11,7 +11,7 @@ import (
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/errs"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
 )
@@ -111,7 +111,7 @@ func (b ruleBody) str(key string, dst *string) error {
 
 // dec reads a decimal key into *dst when present; required keys must be
 // present and not null.
-func (b ruleBody) dec(key string, dst *rating.Decimal, required bool) error {
+func (b ruleBody) dec(key string, dst *money.Decimal, required bool) error {
 	raw, ok := b[key]
 	var n num
 	if ok {
@@ -124,7 +124,7 @@ func (b ruleBody) dec(key string, dst *rating.Decimal, required bool) error {
 			return invalid(key, "Invalid input for field/attribute "+key+". Value: 'None'. Mandatory field missing.")
 		}
 		if ok {
-			*dst = rating.Zero
+			*dst = money.Zero
 		}
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 )
 
@@ -155,7 +156,7 @@ func (f *face) registerRating(s *api.Server) {
 				if r.Service == "" {
 					return nil, invalid(fmt.Sprintf("resources[%d].service", i), "Invalid input for field/attribute service. Value: 'None'. Mandatory field missing.")
 				}
-				vol := rating.One
+				vol := money.One
 				if r.Volume.set {
 					vol = r.Volume.d
 				}

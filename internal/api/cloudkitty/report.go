@@ -11,7 +11,7 @@ import (
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/cost"
 	"github.com/skyfold/skyfold/internal/errs"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/processor"
 )
 
@@ -116,7 +116,7 @@ func (f *face) registerReports(s *api.Server) {
 			out := &summaryOutput{}
 			out.Body.Summary = []Summary{}
 			for _, t := range totals {
-				row := Summary{Begin: ckTime(flt.Begin), End: ckTime(flt.End), TenantID: "ALL", ResType: "ALL", Rate: t.Cost.String()}
+				row := Summary{Begin: ckTime(flt.Begin), End: ckTime(flt.End), TenantID: "ALL", ResType: "ALL", Rate: t.Cost.Value.String()}
 				if slices.Contains(groups, groupTenant) {
 					row.TenantID = t.SubAccountID
 				}
@@ -139,9 +139,9 @@ func (f *face) registerReports(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			var sum rating.Decimal
+			var sum money.Decimal
 			for _, t := range totals {
-				sum = sum.Add(t.Cost)
+				sum = sum.Add(t.Cost.Value)
 			}
 			return &rawOutput{ContentType: "application/json", Body: rawNumber(sum)}, nil
 		})

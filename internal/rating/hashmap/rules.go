@@ -35,7 +35,7 @@ package hashmap
 import (
 	"time"
 
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 )
 
 // Type is the kind of a mapping or threshold: flat or rate.
@@ -119,7 +119,7 @@ type Mapping struct {
 	// Type is flat or rate.
 	Type Type `json:"type"`
 	// Cost is the flat cost per unit or the rate multiplier.
-	Cost rating.Decimal `json:"cost"`
+	Cost money.Decimal `json:"cost"`
 	// GroupID is the group; empty is the default group.
 	GroupID string `json:"group_id,omitempty"`
 	// TenantID ties the mapping to one tenant; empty applies to all.
@@ -138,11 +138,11 @@ type Threshold struct {
 	// FieldID is set for a field threshold (level compared with the field's value).
 	FieldID string `json:"field_id,omitempty"`
 	// Level is the value from which the threshold applies (inclusive).
-	Level rating.Decimal `json:"level"`
+	Level money.Decimal `json:"level"`
 	// Type is flat or rate.
 	Type Type `json:"type"`
 	// Cost is the flat amount or the rate multiplier.
-	Cost rating.Decimal `json:"cost"`
+	Cost money.Decimal `json:"cost"`
 	// GroupID is the group; empty is the default group.
 	GroupID string `json:"group_id,omitempty"`
 	// TenantID ties the threshold to one tenant; empty applies to all.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/cost"
 	"github.com/skyfold/skyfold/internal/inventory"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/collector"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
@@ -120,12 +121,12 @@ func (e *env) documentedRules() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.rs.CreateMapping(ctx, hashmap.Mapping{ServiceID: svc.ID, Type: hashmap.TypeFlat, Cost: rating.MustParse("0.001"), GroupID: grp.ID}); err != nil {
+	if _, err := e.rs.CreateMapping(ctx, hashmap.Mapping{ServiceID: svc.ID, Type: hashmap.TypeFlat, Cost: money.MustParse("0.001"), GroupID: grp.ID}); err != nil {
 		e.t.Fatal(err)
 	}
 	for lvl, c := range map[string]string{"50": "0.98", "200": "0.95"} {
-		if _, err := e.rs.CreateThreshold(ctx, hashmap.Threshold{ServiceID: svc.ID, Level: rating.MustParse(lvl), Type: hashmap.TypeRate,
-			Cost: rating.MustParse(c), GroupID: grp.ID}); err != nil {
+		if _, err := e.rs.CreateThreshold(ctx, hashmap.Threshold{ServiceID: svc.ID, Level: money.MustParse(lvl), Type: hashmap.TypeRate,
+			Cost: money.MustParse(c), GroupID: grp.ID}); err != nil {
 			e.t.Fatal(err)
 		}
 	}

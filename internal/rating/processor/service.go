@@ -31,6 +31,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/cost"
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/collector"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
@@ -341,14 +342,14 @@ func (s *Service) ScriptStatus() []script.Status { return s.scripts.Status() }
 func (s *Service) Reload(ctx context.Context) error { return s.Load(ctx) }
 
 // Quote prices resources for scope as of now with the enabled modules.
-func (s *Service) Quote(ctx context.Context, scope string, resources []rating.Resource) (rating.Decimal, error) {
+func (s *Service) Quote(ctx context.Context, scope string, resources []rating.Resource) (money.Decimal, error) {
 	if err := s.reloadIfChanged(ctx); err != nil {
-		return rating.Decimal{}, err
+		return money.Decimal{}, err
 	}
 	total, err := s.pipeline.Quote(ctx, scope, resources)
 	if err != nil {
 		if ctx.Err() != nil {
-			return rating.Decimal{}, ctx.Err()
+			return money.Decimal{}, ctx.Err()
 		}
 		var me *rating.ModuleError
 		if errors.As(err, &me) {

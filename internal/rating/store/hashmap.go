@@ -11,7 +11,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/ids"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 )
 
@@ -43,33 +43,33 @@ type groupRow struct {
 type mappingRow struct {
 	bun.BaseModel `bun:"table:hashmap_mappings,alias:m"`
 
-	ID        string         `bun:"id,pk"`
-	ServiceID string         `bun:"service_id"`
-	FieldID   string         `bun:"field_id"`
-	Value     string         `bun:"value"`
-	Type      string         `bun:"type"`
-	Cost      rating.Decimal `bun:"cost"`
-	GroupID   string         `bun:"group_id"`
-	TenantID  string         `bun:"tenant_id"`
-	StartAt   *time.Time     `bun:"start_at"`
-	EndAt     *time.Time     `bun:"end_at"`
-	CreatedAt time.Time      `bun:"created_at"`
+	ID        string        `bun:"id,pk"`
+	ServiceID string        `bun:"service_id"`
+	FieldID   string        `bun:"field_id"`
+	Value     string        `bun:"value"`
+	Type      string        `bun:"type"`
+	Cost      money.Decimal `bun:"cost"`
+	GroupID   string        `bun:"group_id"`
+	TenantID  string        `bun:"tenant_id"`
+	StartAt   *time.Time    `bun:"start_at"`
+	EndAt     *time.Time    `bun:"end_at"`
+	CreatedAt time.Time     `bun:"created_at"`
 }
 
 type thresholdRow struct {
 	bun.BaseModel `bun:"table:hashmap_thresholds,alias:t"`
 
-	ID        string         `bun:"id,pk"`
-	ServiceID string         `bun:"service_id"`
-	FieldID   string         `bun:"field_id"`
-	Level     rating.Decimal `bun:"level"`
-	Type      string         `bun:"type"`
-	Cost      rating.Decimal `bun:"cost"`
-	GroupID   string         `bun:"group_id"`
-	TenantID  string         `bun:"tenant_id"`
-	StartAt   *time.Time     `bun:"start_at"`
-	EndAt     *time.Time     `bun:"end_at"`
-	CreatedAt time.Time      `bun:"created_at"`
+	ID        string        `bun:"id,pk"`
+	ServiceID string        `bun:"service_id"`
+	FieldID   string        `bun:"field_id"`
+	Level     money.Decimal `bun:"level"`
+	Type      string        `bun:"type"`
+	Cost      money.Decimal `bun:"cost"`
+	GroupID   string        `bun:"group_id"`
+	TenantID  string        `bun:"tenant_id"`
+	StartAt   *time.Time    `bun:"start_at"`
+	EndAt     *time.Time    `bun:"end_at"`
+	CreatedAt time.Time     `bun:"created_at"`
 }
 
 func tptr(t time.Time) *time.Time {
