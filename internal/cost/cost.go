@@ -227,10 +227,6 @@ type Service struct {
 // New returns the cost service on db.
 func New(db *bun.DB) *Service { return &Service{db: db, now: time.Now} }
 
-// DB is the database the service uses, for callers that write records in
-// their own transactions (see Insert).
-func (s *Service) DB() *bun.DB { return s.db }
-
 func (s *Service) idb(db bun.IDB) bun.IDB {
 	if db == nil {
 		return s.db

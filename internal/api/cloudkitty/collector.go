@@ -8,7 +8,7 @@ import (
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/errs"
-	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
+	"github.com/skyfold/skyfold/internal/rating/processor"
 )
 
 // CollectorMapping is CloudKitty's ServiceToCollectorMapping.
@@ -54,12 +54,12 @@ func readParams(raw []byte, into any) error {
 	return nil
 }
 
-func mapping(m ratingstore.CollectorMapping) CollectorMapping {
+func mapping(m processor.CollectorMapping) CollectorMapping {
 	return CollectorMapping{Service: m.Service, Collector: m.Collector}
 }
 
 func (f *face) registerCollector(s *api.Server) {
-	st := f.svc.Store()
+	st := f.svc
 	list := func(ctx context.Context, in *struct {
 		Collector string `query:"collector" doc:"filter on a collector name"`
 	}) (*collectorMappingsOutput, error) {

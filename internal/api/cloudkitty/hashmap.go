@@ -13,7 +13,7 @@ import (
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
-	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
+	"github.com/skyfold/skyfold/internal/rating/processor"
 )
 
 const hashmapPath = "/v1/rating/module_config/hashmap"
@@ -201,8 +201,8 @@ type ruleQuery struct {
 	FilterTenant bool   `query:"filter_tenant" doc:"filter on tenant_id even when it is empty (rules of no tenant)"`
 }
 
-func (q ruleQuery) filter() ratingstore.RuleFilter {
-	return ratingstore.RuleFilter{ServiceID: q.ServiceID, FieldID: q.FieldID, GroupID: q.GroupID, NoGroup: q.NoGroup,
+func (q ruleQuery) filter() processor.RuleFilter {
+	return processor.RuleFilter{ServiceID: q.ServiceID, FieldID: q.FieldID, GroupID: q.GroupID, NoGroup: q.NoGroup,
 		TenantID: q.TenantID, FilterTenant: q.FilterTenant}
 }
 
@@ -245,7 +245,7 @@ type idPath struct {
 }
 
 func (f *face) registerHashmap(s *api.Server) {
-	st := f.svc.Store()
+	st := f.svc
 	reg := func(id, method, path, summary, action string) huma.Operation {
 		o := op("hashmap-"+id, method, hashmapPath+path, summary, "hashmap")
 		if method == http.MethodPost {
@@ -265,7 +265,7 @@ func (f *face) registerHashmap(s *api.Server) {
 	// Services.
 	api.Register(s, reg("services-list", http.MethodGet, "/services", "List the hashmap services", "list"),
 		func(ctx context.Context, _ *struct{}) (*servicesOutput, error) {
-			svcs, err := st.Services(ctx)
+			svcs, err := st.HashmapServices(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -278,7 +278,7 @@ func (f *face) registerHashmap(s *api.Server) {
 		})
 	api.Register(s, reg("service-get", http.MethodGet, "/services/{id}", "Get a hashmap service", "get"),
 		func(ctx context.Context, in *idPath) (*serviceOutput, error) {
-			x, err := st.Service(ctx, in.ID)
+			x, err := st.HashmapService(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -297,7 +297,7 @@ func (f *face) registerHashmap(s *api.Server) {
 			if err := readParams(in.RawBody, &p); err != nil {
 				return nil, err
 			}
-			x, err := st.CreateService(ctx, p.Name)
+			x, err := st.CreateHashmapService(ctx, p.Name)
 			if err != nil {
 				return nil, fail(err)
 			}
@@ -310,7 +310,7 @@ func (f *face) registerHashmap(s *api.Server) {
 				return nil, err
 			}
 			auth.Note(ctx, auth.Object{Type: "hashmap_service", ID: in.ID})
-			return nil, st.DeleteService(ctx, in.ID)
+			return nil, st.DeleteHashmapService(ctx, in.ID)
 		})
 
 	// Fields.
@@ -318,7 +318,7 @@ func (f *face) registerHashmap(s *api.Server) {
 		func(ctx context.Context, in *struct {
 			ServiceID string `query:"service_id"`
 		}) (*fieldsOutput, error) {
-			fs, err := st.Fields(ctx, in.ServiceID)
+			fs, err := st.HashmapFields(ctx, in.ServiceID)
 			if err != nil {
 				return nil, err
 			}
@@ -331,7 +331,7 @@ func (f *face) registerHashmap(s *api.Server) {
 		})
 	api.Register(s, reg("field-get", http.MethodGet, "/fields/{id}", "Get a field", "get"),
 		func(ctx context.Context, in *idPath) (*fieldOutput, error) {
-			x, err := st.Field(ctx, in.ID)
+			x, err := st.HashmapField(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -351,7 +351,7 @@ func (f *face) registerHashmap(s *api.Server) {
 			if err := readParams(in.RawBody, &p); err != nil {
 				return nil, err
 			}
-			x, err := st.CreateField(ctx, p.ServiceID, p.Name)
+			x, err := st.CreateHashmapField(ctx, p.ServiceID, p.Name)
 			if err != nil {
 				return nil, fail(err)
 			}
@@ -364,13 +364,13 @@ func (f *face) registerHashmap(s *api.Server) {
 				return nil, err
 			}
 			auth.Note(ctx, auth.Object{Type: "hashmap_field", ID: in.ID})
-			return nil, st.DeleteField(ctx, in.ID)
+			return nil, st.DeleteHashmapField(ctx, in.ID)
 		})
 
 	// Groups.
 	api.Register(s, reg("groups-list", http.MethodGet, "/groups", "List the groups", "list"),
 		func(ctx context.Context, _ *struct{}) (*groupsOutput, error) {
-			gs, err := st.Groups(ctx)
+			gs, err := st.HashmapGroups(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -383,7 +383,7 @@ func (f *face) registerHashmap(s *api.Server) {
 		})
 	api.Register(s, reg("group-get", http.MethodGet, "/groups/{id}", "Get a group", "get"),
 		func(ctx context.Context, in *idPath) (*groupOutput, error) {
-			x, err := st.Group(ctx, in.ID)
+			x, err := st.HashmapGroup(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -402,7 +402,7 @@ func (f *face) registerHashmap(s *api.Server) {
 			if err := readParams(in.RawBody, &p); err != nil {
 				return nil, err
 			}
-			x, err := st.CreateGroup(ctx, p.Name)
+			x, err := st.CreateHashmapGroup(ctx, p.Name)
 			if err != nil {
 				return nil, fail(err)
 			}
@@ -426,19 +426,19 @@ func (f *face) registerHashmap(s *api.Server) {
 				return nil, err
 			}
 			auth.Note(ctx, auth.Object{Type: "hashmap_group", ID: in.ID})
-			return nil, st.DeleteGroup(ctx, in.ID, p.Recursive || in.Recursive)
+			return nil, st.DeleteHashmapGroup(ctx, in.ID, p.Recursive || in.Recursive)
 		})
 	groupMappings := func(ctx context.Context, id string) (*mappingsOutput, error) {
-		if _, err := st.Group(ctx, id); err != nil {
+		if _, err := st.HashmapGroup(ctx, id); err != nil {
 			return nil, err
 		}
-		return f.listMappings(ctx, ratingstore.RuleFilter{GroupID: id})
+		return f.listMappings(ctx, processor.RuleFilter{GroupID: id})
 	}
 	groupThresholds := func(ctx context.Context, id string) (*thresholdsOutput, error) {
-		if _, err := st.Group(ctx, id); err != nil {
+		if _, err := st.HashmapGroup(ctx, id); err != nil {
 			return nil, err
 		}
-		return f.listThresholds(ctx, ratingstore.RuleFilter{GroupID: id})
+		return f.listThresholds(ctx, processor.RuleFilter{GroupID: id})
 	}
 	api.Register(s, reg("group-mappings", http.MethodGet, "/groups/mappings", "List the mappings of a group (group_id in the query, as the client asks)", "list"),
 		func(ctx context.Context, in *struct {
@@ -625,9 +625,9 @@ func (f *face) registerHashmap(s *api.Server) {
 		path, key, kind string
 		del             func(ctx context.Context, id string, recursive bool) error
 	}{
-		{"/services", "service_id", "hashmap_service", func(ctx context.Context, id string, _ bool) error { return st.DeleteService(ctx, id) }},
-		{"/fields", "field_id", "hashmap_field", func(ctx context.Context, id string, _ bool) error { return st.DeleteField(ctx, id) }},
-		{"/groups", "group_id", "hashmap_group", st.DeleteGroup},
+		{"/services", "service_id", "hashmap_service", func(ctx context.Context, id string, _ bool) error { return st.DeleteHashmapService(ctx, id) }},
+		{"/fields", "field_id", "hashmap_field", func(ctx context.Context, id string, _ bool) error { return st.DeleteHashmapField(ctx, id) }},
+		{"/groups", "group_id", "hashmap_group", st.DeleteHashmapGroup},
 		{"/mappings", "mapping_id", "hashmap_mapping", func(ctx context.Context, id string, _ bool) error { return st.DeleteMapping(ctx, id) }},
 		{"/thresholds", "threshold_id", "hashmap_threshold", func(ctx context.Context, id string, _ bool) error { return st.DeleteThreshold(ctx, id) }},
 	} {
@@ -654,8 +654,8 @@ func (f *face) registerHashmap(s *api.Server) {
 	}
 }
 
-func (f *face) listMappings(ctx context.Context, flt ratingstore.RuleFilter) (*mappingsOutput, error) {
-	ms, err := f.svc.Store().Mappings(ctx, flt)
+func (f *face) listMappings(ctx context.Context, flt processor.RuleFilter) (*mappingsOutput, error) {
+	ms, err := f.svc.Mappings(ctx, flt)
 	if err != nil {
 		return nil, err
 	}
@@ -667,8 +667,8 @@ func (f *face) listMappings(ctx context.Context, flt ratingstore.RuleFilter) (*m
 	return out, nil
 }
 
-func (f *face) listThresholds(ctx context.Context, flt ratingstore.RuleFilter) (*thresholdsOutput, error) {
-	ts, err := f.svc.Store().Thresholds(ctx, flt)
+func (f *face) listThresholds(ctx context.Context, flt processor.RuleFilter) (*thresholdsOutput, error) {
+	ts, err := f.svc.Thresholds(ctx, flt)
 	if err != nil {
 		return nil, err
 	}
@@ -684,7 +684,7 @@ func (f *face) groupOf(ctx context.Context, groupID, kind, id string) (*groupOut
 	if groupID == "" {
 		return nil, errs.E(errs.NotFound, "Entity %s has no group: %s", kind, id)
 	}
-	g, err := f.svc.Store().Group(ctx, groupID)
+	g, err := f.svc.HashmapGroup(ctx, groupID)
 	if err != nil {
 		return nil, err
 	}

@@ -83,7 +83,7 @@ func (b scriptBody) apply(s *script.Script) error {
 }
 
 func (f *face) registerPyscripts(s *api.Server) {
-	st := f.svc.Store()
+	st := f.svc
 	reg := func(id, method, path, summary, action string) huma.Operation {
 		o := op("pyscripts-"+id, method, pyscriptsPath+path, summary, "pyscripts")
 		if method == http.MethodPost {

@@ -90,7 +90,6 @@ func (f *face) filter(ctx context.Context, q reportQuery) (cost.Filter, error) {
 }
 
 func (f *face) registerReports(s *api.Server) {
-	costs := f.svc.Costs()
 	api.Register(s, auth.Policy(op("report-summary", http.MethodGet, "/v1/report/summary",
 		"The cost of a window, grouped by tenant_id and/or res_type", "report"), "rating/reports/get"),
 		func(ctx context.Context, in *summaryQuery) (*summaryOutput, error) {
@@ -106,7 +105,7 @@ func (f *face) registerReports(s *api.Server) {
 			for _, g := range groups {
 				by = append(by, map[string]string{groupTenant: cost.BySubAccount, groupResType: cost.ByService}[g])
 			}
-			totals, err := costs.Sums(ctx, flt, by...)
+			totals, err := f.svc.CostSums(ctx, flt, by...)
 			if err != nil {
 				return nil, err
 			}
@@ -135,7 +134,7 @@ func (f *face) registerReports(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			totals, err := costs.Sums(ctx, flt)
+			totals, err := f.svc.CostSums(ctx, flt)
 			if err != nil {
 				return nil, err
 			}
@@ -160,7 +159,7 @@ func (f *face) registerReports(s *api.Server) {
 			if err != nil {
 				return nil, err
 			}
-			ids, err := costs.SubAccounts(ctx, cost.Filter{Begin: b, End: e, Sources: []string{processor.Source}, SubAccountIDs: visible})
+			ids, err := f.svc.CostSubAccounts(ctx, cost.Filter{Begin: b, End: e, Sources: []string{processor.Source}, SubAccountIDs: visible})
 			if err != nil {
 				return nil, err
 			}
@@ -193,7 +192,7 @@ func (f *face) registerReports(s *api.Server) {
 			if in.ResourceType != "" {
 				flt.ServiceNames = []string{in.ResourceType}
 			}
-			recs, err := costs.Query(ctx, nil, flt)
+			recs, err := f.svc.CostRecords(ctx, flt)
 			if err != nil {
 				return nil, err
 			}

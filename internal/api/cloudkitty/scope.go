@@ -9,21 +9,20 @@ import (
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/rating/processor"
-	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
 )
 
 // ScopeState is a scope of CloudKitty's GET /v2/scope, with Skyfold's
 // failing metrics and last error.
 type ScopeState struct {
-	ScopeID                string                `json:"scope_id"`
-	ScopeKey               string                `json:"scope_key"`
-	Fetcher                string                `json:"fetcher"`
-	Collector              string                `json:"collector"`
-	Active                 bool                  `json:"active"`
-	LastProcessedTimestamp *string               `json:"last_processed_timestamp" doc:"beginning of the last rated period"`
-	State                  *string               `json:"state" doc:"same as last_processed_timestamp (CloudKitty's older name)"`
-	Failures               []ratingstore.Failure `json:"failures" doc:"metrics whose collection failed, rated again from retry_from"`
-	LastError              string                `json:"last_error,omitempty"`
+	ScopeID                string              `json:"scope_id"`
+	ScopeKey               string              `json:"scope_key"`
+	Fetcher                string              `json:"fetcher"`
+	Collector              string              `json:"collector"`
+	Active                 bool                `json:"active"`
+	LastProcessedTimestamp *string             `json:"last_processed_timestamp" doc:"beginning of the last rated period"`
+	State                  *string             `json:"state" doc:"same as last_processed_timestamp (CloudKitty's older name)"`
+	Failures               []processor.Failure `json:"failures" doc:"metrics whose collection failed, rated again from retry_from"`
+	LastError              string              `json:"last_error,omitempty"`
 }
 
 type (
@@ -68,7 +67,7 @@ func (f *face) registerScopes(s *api.Server) {
 			ScopeID   string `query:"scope_id"`
 			ScopeKey  string `query:"scope_key"`
 		}) (*scopesOutput, error) {
-			flt := ratingstore.ScopeFilter{IDs: csv(in.ScopeID), Collectors: csv(in.Collector), Fetchers: csv(in.Fetcher),
+			flt := processor.ScopeFilter{IDs: csv(in.ScopeID), Collectors: csv(in.Collector), Fetchers: csv(in.Fetcher),
 				ScopeKeys: csv(in.ScopeKey), Offset: in.Offset, Limit: in.Limit}
 			if flt.Limit == 0 {
 				flt.Limit = 100
@@ -147,8 +146,8 @@ func (f *face) registerScopes(s *api.Server) {
 			if b.AllScopes == (b.ScopeID != "") {
 				return nil, errs.Field("scope_id", "give either scope_id or all_scopes")
 			}
-			flt := ratingstore.ScopeFilter{IDs: csv(b.ScopeID), Collectors: csv(b.Collector), Fetchers: csv(b.Fetcher), ScopeKeys: csv(b.ScopeKey)}
-			scopes, _, err := f.svc.Store().Scopes(ctx, flt)
+			flt := processor.ScopeFilter{IDs: csv(b.ScopeID), Collectors: csv(b.Collector), Fetchers: csv(b.Fetcher), ScopeKeys: csv(b.ScopeKey)}
+			scopes, _, err := f.svc.Scopes(ctx, flt)
 			if err != nil {
 				return nil, err
 			}
@@ -194,7 +193,7 @@ func (f *face) registerScopes(s *api.Server) {
 				st, err = f.svc.SetScopeActive(ctx, b.ScopeID, *b.Active)
 			} else {
 				var list []processor.ScopeState
-				list, _, err = f.svc.ScopeStates(ctx, ratingstore.ScopeFilter{IDs: []string{b.ScopeID}})
+				list, _, err = f.svc.ScopeStates(ctx, processor.ScopeFilter{IDs: []string{b.ScopeID}})
 				if err == nil && len(list) == 0 {
 					err = errs.E(errs.NotFound, "No resource found for provided filters.")
 				}

@@ -217,7 +217,7 @@ func BenchmarkProcessorMonth(b *testing.B) {
 			b.Fatalf("stats = %+v", stats)
 		}
 		totals, err := costs.Sums(ctx, cost.Filter{Begin: monthStart, End: monthStart.AddDate(0, 1, 0)})
-		if err != nil || len(totals) != 1 || totals[0].Cost.Sign() <= 0 {
+		if err != nil || len(totals) != 1 || totals[0].Cost.Value.Sign() <= 0 {
 			b.Fatalf("totals = %v, %v", totals, err)
 		}
 		b.ReportMetric(float64(stats.Points)/wall.Seconds(), "points/s")

@@ -222,7 +222,7 @@ func TestDocumentedExampleThroughProcessor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(totals) != 1 || totals[0].Cost.String() != "1.0077" { // 3 × (0.02 + 0.0784 + 0.2375)
+		if len(totals) != 1 || totals[0].Cost.Value.String() != "1.0077" { // 3 × (0.02 + 0.0784 + 0.2375)
 			t.Errorf("totals = %+v", totals)
 		}
 		// A window holding only the middle period counts one period.
@@ -230,8 +230,8 @@ func TestDocumentedExampleThroughProcessor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mid[0].Cost.String() != "0.3359" {
-			t.Errorf("middle period = %s, want 0.3359", mid[0].Cost)
+		if mid[0].Cost.String() != "0.3359 USD" {
+			t.Errorf("middle period = %s, want 0.3359 USD", mid[0].Cost)
 		}
 
 		// The next period extends the same records instead of adding rows.

@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 
 	"github.com/skyfold/skyfold/internal/cost"
 	"github.com/skyfold/skyfold/internal/errs"
@@ -170,7 +169,7 @@ func New(st *ratingstore.Store, costs *cost.Service, collectors []collector.Coll
 	for _, c := range collectors {
 		s.collectors[c.Name()] = c
 	}
-	if st.DB().Dialect().Name() == dialect.SQLite {
+	if st.SerialWrites() {
 		s.writeMu = &sync.Mutex{}
 	}
 	def, ok := s.collectors[cfg.DefaultCollector]
@@ -197,12 +196,6 @@ func New(st *ratingstore.Store, costs *cost.Service, collectors []collector.Coll
 	})
 	return s, nil
 }
-
-// Store is the rating store (rules, scripts, settings, scope states).
-func (s *Service) Store() *ratingstore.Store { return s.store }
-
-// Costs is the cost record service rated usage is written to.
-func (s *Service) Costs() *cost.Service { return s.costs }
 
 // Config returns the effective configuration.
 func (s *Service) Config() Config { return s.cfg }
@@ -366,7 +359,7 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
 	}
-	return s.store.DB().RunInTx(ctx, nil, fn)
+	return s.store.RunInTx(ctx, fn)
 }
 
 // LastCycle returns the statistics of the last processing cycle, if any.

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/skyfold/skyfold/internal/errs"
 )
@@ -52,8 +53,16 @@ func New(db *bun.DB, cfg Config) *Store {
 	return &Store{db: db, cfg: cfg}
 }
 
-// DB is the store's database, for callers that join its writes to theirs.
-func (s *Store) DB() *bun.DB { return s.db }
+// RunInTx runs fn in a transaction on the store's database, for callers
+// that join their writes (cost records) to the store's (scope progress).
+func (s *Store) RunInTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, fn)
+}
+
+// SerialWrites reports whether write transactions must take turns in the
+// process: SQLite has one writer, and concurrent ones fail with "busy"
+// rather than wait their turn inside a transaction.
+func (s *Store) SerialWrites() bool { return s.db.Dialect().Name() == dialect.SQLite }
 
 // OnChange registers fn to run after every committed configuration change
 // made through this store (other processes see the change through
