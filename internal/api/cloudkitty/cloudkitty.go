@@ -28,7 +28,6 @@ import (
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/identity"
 	"github.com/skyfold/skyfold/internal/money"
-	"github.com/skyfold/skyfold/internal/rating/hashmap"
 	"github.com/skyfold/skyfold/internal/rating/processor"
 )
 
@@ -101,19 +100,6 @@ func trailingSlash(mux *http.ServeMux) http.Handler {
 func op(id, method, path, summary, tag string) huma.Operation {
 	return huma.Operation{OperationID: "cloudkitty-" + id, Method: method, Path: path, Summary: summary,
 		Tags: []string{"CloudKitty " + tag}}
-}
-
-// fail renders a hashmap validation error with CloudKitty's status.
-func fail(err error) error {
-	if err == nil {
-		return nil
-	}
-	if v, ok := hashmap.ViolationOf(err); ok {
-		e := envelope.New(envelope.CloudKitty, err)
-		e.Status = v.Status
-		return e
-	}
-	return err
 }
 
 // requireSystem refuses configuration writes to callers without a

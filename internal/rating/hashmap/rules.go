@@ -6,8 +6,9 @@
 // priced independently and added up, optionally tied to a tenant and to a
 // validity window.
 //
-// The package holds the rule model and its validation (with CloudKitty's
-// status codes and messages, see Violations), the compiled, pre-indexed form
+// The package holds the rule model and its validation (errs errors whose
+// cause is a Violation: the kind of rule broken and its facts, which the
+// faces word as their protocols do), the compiled, pre-indexed form
 // the rating hot path uses (Compile), and the rating.Module that prices
 // frames with it. It does no I/O: the store keeps the rules, the HTTP face
 // validates changes with a Rules value and swaps in a new Compile result.

@@ -5,8 +5,8 @@
 // processing state of the rating processor (last processed period, lease,
 // failed metrics waiting for a retry).
 //
-// Every configuration write is validated (hashmap objects with the checks
-// and CloudKitty status codes of package hashmap), stored, and counted in a
+// Every configuration write is validated (hashmap objects with package
+// hashmap's checks), stored, and counted in a
 // revision row in the same transaction; processes compare the revision to
 // decide whether to recompile their rules, so rules are reloaded on change,
 // never on every cycle. Importers usually name the package ratingstore.

@@ -48,9 +48,9 @@ func TestHashmapObjects(t *testing.T) {
 			t.Fatalf("revision %d, %d changes, want 6", rev, changes)
 		}
 
-		// Violations carry CloudKitty's statuses.
+		// Violations reach the caller as conflicts with their kind.
 		_, err = s.CreateMapping(ctx, hashmap.Mapping{FieldID: fld.ID, Value: "m1.small", Cost: money.MustParse("1"), GroupID: grp.ID})
-		if v, ok := hashmap.ViolationOf(err); !ok || v.Kind != hashmap.KindMappingExists || v.Status != 409 {
+		if v, ok := hashmap.ViolationOf(err); !ok || v.Kind != hashmap.KindMappingExists || !errs.Is(err, errs.Conflict) {
 			t.Fatalf("duplicate mapping: %v", err)
 		}
 		if _, err := s.CreateService(ctx, "instance"); errs.CodeOf(err) != errs.Conflict {
