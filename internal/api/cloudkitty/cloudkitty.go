@@ -28,6 +28,7 @@ import (
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/identity"
 	"github.com/skyfold/skyfold/internal/money"
+	"github.com/skyfold/skyfold/internal/rating/hashmap"
 	"github.com/skyfold/skyfold/internal/rating/processor"
 )
 
@@ -43,6 +44,9 @@ type face struct {
 	svc  *processor.Service
 	opts Options
 	now  func() time.Time
+
+	mappings   *hashmapRules[hashmap.Mapping, HashmapMapping, HashmapMappingList]
+	thresholds *hashmapRules[hashmap.Threshold, HashmapThreshold, HashmapThresholdList]
 }
 
 // Register adds the CloudKitty face to s.
@@ -54,7 +58,8 @@ func Register(s *api.Server, svc *processor.Service, opts Options) {
 	f.registerCollector(s)
 	f.registerInfo(s)
 	f.registerRating(s)
-	f.registerHashmap(s)
+	f.newHashmapRules()
+	mount(s, "hashmap", f.hashmapRoutes())
 	f.registerPyscripts(s)
 	f.registerReports(s)
 	f.registerScopes(s)
