@@ -55,14 +55,15 @@ func Register(s *api.Server, svc *processor.Service, opts Options) {
 		opts.MaxDataframeResources = 200_000
 	}
 	f := &face{svc: svc, opts: opts, now: func() time.Time { return svc.Config().Now().UTC() }}
-	f.registerCollector(s)
-	f.registerInfo(s)
-	f.registerRating(s)
+	mount(s, "collector", f.collectorRoutes())
+	mount(s, "info", f.infoRoutes())
+	mount(s, "rating", f.ratingRoutes())
 	f.newHashmapRules()
 	mount(s, "hashmap", f.hashmapRoutes())
-	f.registerPyscripts(s)
-	f.registerReports(s)
-	f.registerScopes(s)
+	mount(s, "pyscripts", f.pyscriptsRoutes())
+	mount(s, "report", f.reportRoutes())
+	mount(s, "storage", f.storageRoutes())
+	mount(s, "scope", f.scopeRoutes())
 	s.Mux.Handle("/v1/", trailingSlash(s.Mux))
 	s.Mux.Handle("/v2/scope/", trailingSlash(s.Mux))
 }
