@@ -118,7 +118,7 @@ func (f *face) createCollectorMapping(ctx context.Context, in *collectorMappingC
 	}
 	m, err := f.svc.CreateCollectorMapping(ctx, p.Service, p.Collector)
 	if err != nil {
-		return nil, err
+		return nil, fail(err)
 	}
 	auth.Note(ctx, auth.Object{Type: "collector_mapping", ID: m.Service, Name: m.Collector})
 	return reply(mapping(m)), nil
@@ -177,7 +177,7 @@ func (f *face) setCollectorState(ctx context.Context, in *collectorStateSetInput
 	}
 	enabled := p.Enabled != nil && *p.Enabled
 	if err := f.svc.SetCollectorState(ctx, p.Name, enabled); err != nil {
-		return nil, err
+		return nil, fail(err)
 	}
 	auth.Note(ctx, auth.Object{Type: "collector_state", ID: p.Name})
 	return f.collectorState(ctx, &collectorStateQuery{Name: p.Name})

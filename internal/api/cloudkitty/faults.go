@@ -1,6 +1,7 @@
 package cloudkitty
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/skyfold/skyfold/internal/api/envelope"
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
+	"github.com/skyfold/skyfold/internal/rating/processor"
 )
 
 // hashmapFault is how CloudKitty's v1 API answers one kind of refused
@@ -84,12 +86,14 @@ var hashmapFaults = map[hashmap.Kind]hashmapFault{
 	}},
 }
 
-// fail renders a hashmap validation error as CloudKitty does: its status
-// and faultstring for the kind of violation. Other errors pass unchanged.
+// fail renders a rating validation error as CloudKitty does: a hashmap
+// violation with the status and faultstring of its kind, a missing
+// mandatory field with its API framework's (WSME) text. Other errors pass
+// unchanged.
 func fail(err error) error {
 	v, ok := hashmap.ViolationOf(err)
 	if !ok {
-		return err
+		return missingField(err)
 	}
 	f, ok := hashmapFaults[v.Kind]
 	if !ok {
@@ -103,6 +107,17 @@ func fail(err error) error {
 	out := envelope.New(envelope.CloudKitty, e)
 	out.Status = f.status
 	return out
+}
+
+// missingField words the rating service's "<field> is required" as WSME
+// does.
+func missingField(err error) error {
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Code != errs.Invalid || len(e.Fields) != 1 || e.Fields[0].Reason != processor.RequiredReason {
+		return err
+	}
+	f := e.Fields[0].Field
+	return invalid(f, "Invalid input for field/attribute "+f+". Value: 'None'. Mandatory field missing.")
 }
 
 // pyStr prints a Go string as Python prints an optional one: "" is None.

@@ -125,7 +125,7 @@ func (f *face) createScript(ctx context.Context, in *rawBody) (*out[Script], err
 	}
 	sc, err := f.svc.CreateScript(ctx, sc)
 	if err != nil {
-		return nil, err
+		return nil, fail(err)
 	}
 	auth.Note(ctx, auth.Object{Type: "pyscript", ID: sc.ID, Name: sc.Name})
 	return reply(f.scriptOf(sc, true)), nil
@@ -148,7 +148,7 @@ func (f *face) updateScript(ctx context.Context, in *idBody) (*out[Script], erro
 	}
 	sc, err = f.svc.UpdateScript(ctx, sc)
 	if err != nil {
-		return nil, err
+		return nil, fail(err)
 	}
 	auth.Note(ctx, auth.Object{Type: "pyscript", ID: sc.ID, Name: sc.Name})
 	return reply(f.scriptOf(sc, true)), nil

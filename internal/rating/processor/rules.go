@@ -28,6 +28,10 @@ type (
 	Failure = ratingstore.Failure
 )
 
+// RequiredReason is the field reason of a missing mandatory field in the
+// errors of the rules, scripts and collector settings.
+const RequiredReason = ratingstore.RequiredReason
+
 // HashmapServices lists the hashmap services.
 func (s *Service) HashmapServices(ctx context.Context) ([]hashmap.Service, error) {
 	return s.store.Services(ctx)

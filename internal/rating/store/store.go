@@ -211,10 +211,10 @@ func (s *Store) CollectorMapping(ctx context.Context, service string) (Collector
 // CreateCollectorMapping maps service to collector; a service has one mapping.
 func (s *Store) CreateCollectorMapping(ctx context.Context, service, collector string) (CollectorMapping, error) {
 	if service == "" {
-		return CollectorMapping{}, invalidInput("service", "Invalid input for field/attribute service. Value: 'None'. Mandatory field missing.")
+		return CollectorMapping{}, required("service")
 	}
 	if collector == "" {
-		return CollectorMapping{}, invalidInput("collector", "Invalid input for field/attribute collector. Value: 'None'. Mandatory field missing.")
+		return CollectorMapping{}, required("collector")
 	}
 	m := CollectorMapping{Service: service, Collector: collector, CreatedAt: s.now()}
 	err := s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -271,7 +271,7 @@ func (s *Store) CollectorStates(ctx context.Context) (map[string]bool, error) {
 // SetCollectorState enables or disables a collector.
 func (s *Store) SetCollectorState(ctx context.Context, name string, enabled bool) error {
 	if name == "" {
-		return invalidInput("name", "Invalid input for field/attribute name. Value: 'None'. Mandatory field missing.")
+		return required("name")
 	}
 	st := CollectorState{Name: name, Enabled: enabled, UpdatedAt: s.now()}
 	return s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -281,7 +281,16 @@ func (s *Store) SetCollectorState(ctx context.Context, name string, enabled bool
 	})
 }
 
-// invalidInput is a 400 whose message is CloudKitty's (WSME's) text as is.
+// required is the error of a missing mandatory field; faces word it their
+// own way.
+func required(field string) error { return errs.Field(field, RequiredReason) }
+
+// RequiredReason is the field reason of every missing mandatory field the
+// store refuses.
+const RequiredReason = "is required"
+
+// invalidInput is a 400 for field whose message is msg as is (a script's
+// compile error, which names its line).
 func invalidInput(field, msg string) error {
 	return &errs.Error{Code: errs.Invalid, Message: msg, Fields: []errs.FieldError{{Field: field, Reason: msg}}}
 }
