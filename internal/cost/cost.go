@@ -29,7 +29,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/ids"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 )
 
 // Charge categories (FOCUS ChargeCategory).
@@ -101,29 +101,29 @@ type Record struct {
 	// SkuID is FOCUS SkuId (for rated instances: the flavor).
 	SkuID string `bun:"sku_id" json:"SkuId"`
 	// PricingQuantity is FOCUS PricingQuantity (the total over all sub-periods).
-	PricingQuantity rating.Decimal `bun:"pricing_quantity" json:"PricingQuantity"`
+	PricingQuantity money.Decimal `bun:"pricing_quantity" json:"PricingQuantity"`
 	// PricingUnit is FOCUS PricingUnit.
 	PricingUnit string `bun:"pricing_unit" json:"PricingUnit"`
 	// ConsumedQuantity is FOCUS ConsumedQuantity.
-	ConsumedQuantity rating.Decimal `bun:"consumed_quantity" json:"ConsumedQuantity"`
+	ConsumedQuantity money.Decimal `bun:"consumed_quantity" json:"ConsumedQuantity"`
 	// ConsumedUnit is FOCUS ConsumedUnit.
 	ConsumedUnit string `bun:"consumed_unit" json:"ConsumedUnit"`
 	// ListUnitPrice is FOCUS ListUnitPrice (0 when unknown).
-	ListUnitPrice rating.Decimal `bun:"list_unit_price" json:"ListUnitPrice"`
+	ListUnitPrice money.Decimal `bun:"list_unit_price" json:"ListUnitPrice"`
 	// ListCost is FOCUS ListCost.
-	ListCost rating.Decimal `bun:"list_cost" json:"ListCost"`
+	ListCost money.Decimal `bun:"list_cost" json:"ListCost"`
 	// BilledCost is FOCUS BilledCost.
-	BilledCost rating.Decimal `bun:"billed_cost" json:"BilledCost"`
+	BilledCost money.Decimal `bun:"billed_cost" json:"BilledCost"`
 	// EffectiveCost is FOCUS EffectiveCost: what sums and reports add up.
-	EffectiveCost rating.Decimal `bun:"effective_cost" json:"EffectiveCost"`
+	EffectiveCost money.Decimal `bun:"effective_cost" json:"EffectiveCost"`
 	// ContractedCost is FOCUS ContractedCost.
-	ContractedCost rating.Decimal `bun:"contracted_cost" json:"ContractedCost"`
+	ContractedCost money.Decimal `bun:"contracted_cost" json:"ContractedCost"`
 	// BillingCurrency is FOCUS BillingCurrency (ISO 4217).
 	BillingCurrency string `bun:"billing_currency" json:"BillingCurrency"`
 	// PeriodQuantity is the quantity of one sub-period.
-	PeriodQuantity rating.Decimal `bun:"period_quantity" json:"x_PeriodQuantity"`
+	PeriodQuantity money.Decimal `bun:"period_quantity" json:"x_PeriodQuantity"`
 	// PeriodCost is the effective cost of one sub-period.
-	PeriodCost rating.Decimal `bun:"period_cost" json:"x_PeriodCost"`
+	PeriodCost money.Decimal `bun:"period_cost" json:"x_PeriodCost"`
 	// Tags is FOCUS Tags: the resource's tags.
 	Tags map[string]string `bun:"tags,type:text" json:"Tags"`
 	// Attributes are the producer's dimensions of the row (for rated usage:
@@ -178,19 +178,19 @@ func (r *Record) Inside(begin, end time.Time) (first, last int) {
 }
 
 // costOf returns the effective cost of k of the record's sub-periods.
-func (r *Record) costOf(k int) rating.Decimal {
+func (r *Record) costOf(k int) money.Decimal {
 	if k == max(r.Periods, 1) {
 		return r.EffectiveCost
 	}
-	return r.PeriodCost.Mul(rating.NewFromInt(int64(k)))
+	return r.PeriodCost.Mul(money.NewFromInt(int64(k)))
 }
 
 // quantityOf returns the pricing quantity of k of the record's sub-periods.
-func (r *Record) quantityOf(k int) rating.Decimal {
+func (r *Record) quantityOf(k int) money.Decimal {
 	if k == max(r.Periods, 1) {
 		return r.PricingQuantity
 	}
-	return r.PeriodQuantity.Mul(rating.NewFromInt(int64(k)))
+	return r.PeriodQuantity.Mul(money.NewFromInt(int64(k)))
 }
 
 // SetTotals sets the FOCUS totals from Periods, PeriodQuantity and
@@ -198,7 +198,7 @@ func (r *Record) quantityOf(k int) rating.Decimal {
 // times Periods (list, billed, effective and contracted cost are equal for
 // rated usage, which has no discounts or invoices of its own).
 func (r *Record) SetTotals() {
-	n := rating.NewFromInt(int64(max(r.Periods, 1)))
+	n := money.NewFromInt(int64(max(r.Periods, 1)))
 	r.PricingQuantity = r.PeriodQuantity.Mul(n)
 	r.ConsumedQuantity = r.PricingQuantity
 	c := r.PeriodCost.Mul(n)
@@ -208,7 +208,7 @@ func (r *Record) SetTotals() {
 			r.ListUnitPrice = p
 		}
 	} else {
-		r.ListUnitPrice = rating.Zero
+		r.ListUnitPrice = money.Zero
 	}
 }
 
@@ -226,10 +226,6 @@ type Service struct {
 
 // New returns the cost service on db.
 func New(db *bun.DB) *Service { return &Service{db: db, now: time.Now} }
-
-// DB is the database the service uses, for callers that write records in
-// their own transactions (see Insert).
-func (s *Service) DB() *bun.DB { return s.db }
 
 func (s *Service) idb(db bun.IDB) bun.IDB {
 	if db == nil {
@@ -400,28 +396,27 @@ type Total struct {
 	SubAccountID string
 	// ServiceName is the group's service, "" when not grouped by it.
 	ServiceName string
-	// Cost is the sum of EffectiveCost over the sub-periods inside the window.
-	Cost rating.Decimal
+	// Cost is the sum of EffectiveCost over the sub-periods inside the
+	// window, in the group's billing currency ("" when it mixes several).
+	Cost money.Amount
 	// Quantity is the sum of PricingQuantity over those sub-periods.
-	Quantity rating.Decimal
-	// Currency is the billing currency ("" when the group mixes several).
-	Currency string
+	Quantity money.Decimal
 }
 
 // sumRow is the part of a record a sum reads.
 type sumRow struct {
 	bun.BaseModel `bun:"table:cost_records,alias:c"`
 
-	ChargePeriodStart time.Time      `bun:"charge_period_start"`
-	ChargePeriodEnd   time.Time      `bun:"charge_period_end"`
-	Periods           int            `bun:"periods"`
-	SubAccountID      string         `bun:"sub_account_id"`
-	ServiceName       string         `bun:"service_name"`
-	PricingQuantity   rating.Decimal `bun:"pricing_quantity"`
-	EffectiveCost     rating.Decimal `bun:"effective_cost"`
-	PeriodQuantity    rating.Decimal `bun:"period_quantity"`
-	PeriodCost        rating.Decimal `bun:"period_cost"`
-	BillingCurrency   string         `bun:"billing_currency"`
+	ChargePeriodStart time.Time     `bun:"charge_period_start"`
+	ChargePeriodEnd   time.Time     `bun:"charge_period_end"`
+	Periods           int           `bun:"periods"`
+	SubAccountID      string        `bun:"sub_account_id"`
+	ServiceName       string        `bun:"service_name"`
+	PricingQuantity   money.Decimal `bun:"pricing_quantity"`
+	EffectiveCost     money.Decimal `bun:"effective_cost"`
+	PeriodQuantity    money.Decimal `bun:"period_quantity"`
+	PeriodCost        money.Decimal `bun:"period_cost"`
+	BillingCurrency   string        `bun:"billing_currency"`
 }
 
 // Sums adds up the cost of the sub-periods inside [f.Begin, f.End) of the
@@ -456,12 +451,10 @@ func (s *Service) Sums(ctx context.Context, f Filter, by ...string) ([]Total, er
 		}
 		t := acc[k]
 		if t == nil {
-			t = &Total{SubAccountID: k.sub, ServiceName: k.svc, Currency: row.BillingCurrency}
+			t = &Total{SubAccountID: k.sub, ServiceName: k.svc, Cost: money.Amount{Currency: row.BillingCurrency}}
 			acc[k] = t
-		} else if t.Currency != row.BillingCurrency {
-			t.Currency = ""
 		}
-		t.Cost = t.Cost.Add(r.costOf(last - first))
+		t.Cost = t.Cost.Add(money.Amount{Value: r.costOf(last - first), Currency: row.BillingCurrency})
 		t.Quantity = t.Quantity.Add(r.quantityOf(last - first))
 	}
 	keys := slices.SortedFunc(maps.Keys(acc), func(a, b key) int {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/skyfold/skyfold/internal/cost"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/store"
 	"github.com/skyfold/skyfold/internal/store/storetest"
 )
@@ -44,7 +44,7 @@ func TestInside(t *testing.T) {
 func rec(sub, svc, res string, from, periods int, qty, price string) cost.Record {
 	r := cost.Record{Source: "rating", SubAccountID: sub, ServiceName: svc, ResourceID: res, RunKey: sub + svc + res,
 		ChargePeriodStart: h(from), ChargePeriodEnd: h(from + periods), Periods: periods,
-		PeriodQuantity: rating.MustParse(qty), PeriodCost: rating.MustParse(price), PricingUnit: "GiB-hour", BillingCurrency: "USD",
+		PeriodQuantity: money.MustParse(qty), PeriodCost: money.MustParse(price), PricingUnit: "GiB-hour", BillingCurrency: "USD",
 		Attributes: map[string]string{"id": res}, Tags: map[string]string{"team": "a"}}
 	r.SetTotals()
 	return r
@@ -88,7 +88,7 @@ func TestRecords(t *testing.T) {
 			}
 			out := ""
 			for _, x := range tot {
-				out += fmt.Sprintf("[%s %s %s %s]", x.SubAccountID, x.ServiceName, x.Cost, x.Quantity)
+				out += fmt.Sprintf("[%s %s %s %s]", x.SubAccountID, x.ServiceName, x.Cost.Value, x.Quantity)
 			}
 			return out
 		}

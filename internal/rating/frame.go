@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/money"
 )
 
 // DefaultUnit is the unit CloudKitty gives a point collected without one.
@@ -15,11 +16,11 @@ const DefaultUnit = "undefined"
 // CloudKitty's DataPoint (vol {qty, unit}, rating {price}, groupby, metadata).
 type DataPoint struct {
 	// Qty is the measured volume (CloudKitty's vol.qty).
-	Qty Decimal
+	Qty money.Decimal
 	// Unit is the unit of Qty (vol.unit); empty means DefaultUnit.
 	Unit string
 	// Price is the rating so far (rating.price); modules add to it.
-	Price Decimal
+	Price money.Decimal
 	// ResourceID identifies the measured resource; CloudKitty keeps it in
 	// groupby["id"], and Desc("id") falls back to it.
 	ResourceID string
@@ -134,8 +135,8 @@ func (f *DataFrame) Len() int {
 }
 
 // Total returns the sum of all point prices.
-func (f *DataFrame) Total() Decimal {
-	var t Decimal
+func (f *DataFrame) Total() money.Decimal {
+	var t money.Decimal
 	for _, pts := range f.Usage {
 		for i := range pts {
 			t = t.Add(pts[i].Price)
@@ -148,7 +149,7 @@ func (f *DataFrame) Total() Decimal {
 func (f *DataFrame) ResetPrices() {
 	for _, pts := range f.Usage {
 		for i := range pts {
-			pts[i].Price = Decimal{}
+			pts[i].Price = money.Decimal{}
 		}
 	}
 }
@@ -173,7 +174,7 @@ type Resource struct {
 	// Service is the metric type (hashmap service name), e.g. "instance".
 	Service string
 	// Volume is the quantity to price.
-	Volume Decimal
+	Volume money.Decimal
 	// Desc describes the resource (flavor_id, volume_type, ...).
 	Desc map[string]string
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/money"
 )
 
 // Module is one rating step. Rate adds to the price of each point it knows
@@ -231,7 +232,7 @@ func (p *Pipeline) Rate(ctx context.Context, f *DataFrame) error {
 
 // Quote prices resources as of now for scope and returns the total, as
 // POST /v1/rating/quote does.
-func (p *Pipeline) Quote(ctx context.Context, scope string, resources []Resource) (Decimal, error) {
+func (p *Pipeline) Quote(ctx context.Context, scope string, resources []Resource) (money.Decimal, error) {
 	now := p.now().UTC()
 	f := QuoteFrame(now, now.Add(time.Hour), scope, resources)
 	err := p.run(ctx, f, true)
@@ -239,7 +240,7 @@ func (p *Pipeline) Quote(ctx context.Context, scope string, resources []Resource
 }
 
 // QuoteFrame runs every enabled module's Quote on f and returns its total.
-func (p *Pipeline) QuoteFrame(ctx context.Context, f *DataFrame) (Decimal, error) {
+func (p *Pipeline) QuoteFrame(ctx context.Context, f *DataFrame) (money.Decimal, error) {
 	err := p.run(ctx, f, true)
 	return f.Total(), err
 }

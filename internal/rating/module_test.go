@@ -9,13 +9,16 @@ import (
 	"time"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 )
+
+func d(s string) money.Decimal { return money.MustParse(s) }
 
 // stepModule adds a fixed amount to every price and records the order it ran in.
 type stepModule struct {
 	name  string
-	add   rating.Decimal
+	add   money.Decimal
 	log   *[]string
 	mu    *sync.Mutex
 	fail  error

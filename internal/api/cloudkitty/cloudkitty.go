@@ -27,7 +27,7 @@ import (
 	"github.com/skyfold/skyfold/internal/api/envelope"
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/identity"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 	"github.com/skyfold/skyfold/internal/rating/processor"
 )
@@ -44,6 +44,9 @@ type face struct {
 	svc  *processor.Service
 	opts Options
 	now  func() time.Time
+
+	mappings   *hashmapRules[hashmap.Mapping, HashmapMapping, HashmapMappingList]
+	thresholds *hashmapRules[hashmap.Threshold, HashmapThreshold, HashmapThresholdList]
 }
 
 // Register adds the CloudKitty face to s.
@@ -52,13 +55,15 @@ func Register(s *api.Server, svc *processor.Service, opts Options) {
 		opts.MaxDataframeResources = 200_000
 	}
 	f := &face{svc: svc, opts: opts, now: func() time.Time { return svc.Config().Now().UTC() }}
-	f.registerCollector(s)
-	f.registerInfo(s)
-	f.registerRating(s)
-	f.registerHashmap(s)
-	f.registerPyscripts(s)
-	f.registerReports(s)
-	f.registerScopes(s)
+	mount(s, "collector", f.collectorRoutes())
+	mount(s, "info", f.infoRoutes())
+	mount(s, "rating", f.ratingRoutes())
+	f.newHashmapRules()
+	mount(s, "hashmap", f.hashmapRoutes())
+	mount(s, "pyscripts", f.pyscriptsRoutes())
+	mount(s, "report", f.reportRoutes())
+	mount(s, "storage", f.storageRoutes())
+	mount(s, "scope", f.scopeRoutes())
 	s.Mux.Handle("/v1/", trailingSlash(s.Mux))
 	s.Mux.Handle("/v2/scope/", trailingSlash(s.Mux))
 }
@@ -101,19 +106,6 @@ func trailingSlash(mux *http.ServeMux) http.Handler {
 func op(id, method, path, summary, tag string) huma.Operation {
 	return huma.Operation{OperationID: "cloudkitty-" + id, Method: method, Path: path, Summary: summary,
 		Tags: []string{"CloudKitty " + tag}}
-}
-
-// fail renders a hashmap validation error with CloudKitty's status.
-func fail(err error) error {
-	if err == nil {
-		return nil
-	}
-	if v, ok := hashmap.ViolationOf(err); ok {
-		e := envelope.New(envelope.CloudKitty, err)
-		e.Status = v.Status
-		return e
-	}
-	return err
 }
 
 // requireSystem refuses configuration writes to callers without a
@@ -262,7 +254,7 @@ func ParseGroupBy(s string) ([]string, error) {
 // num is a decimal a client sends as a JSON number or string ("0.98");
 // it is read exactly, never through float64.
 type num struct {
-	d   rating.Decimal
+	d   money.Decimal
 	set bool
 }
 
@@ -273,7 +265,7 @@ func (n *num) UnmarshalJSON(b []byte) error {
 		*n = num{}
 		return nil
 	}
-	var d rating.Decimal
+	var d money.Decimal
 	if err := d.UnmarshalJSON([]byte(s)); err != nil {
 		return err
 	}
@@ -290,7 +282,7 @@ func (num) Schema(huma.Registry) *huma.Schema {
 }
 
 // rawNumber is a JSON number written with the decimal's exact digits.
-func rawNumber(d rating.Decimal) []byte { return []byte(d.String()) }
+func rawNumber(d money.Decimal) []byte { return []byte(d.String()) }
 
 // visibleTenants is the set of projects the caller's grant shows (nil: all).
 func visibleTenants(ctx context.Context) ([]string, error) {

@@ -138,6 +138,22 @@ func TestRatingAPI(t *testing.T) {
 			}
 			c.must("DELETE", hm+"/mappings/"+tm["mapping_id"].(string), nil, 204)
 
+			// Missing mandatory fields are worded as CloudKitty's API framework does.
+			for _, x := range []struct {
+				method, path string
+				body         map[string]any
+				field        string
+			}{
+				{"POST", "/v1/collector/mappings", map[string]any{"collector": "inventory"}, "service"},
+				{"POST", "/v1/collector/mappings", map[string]any{"service": "instance"}, "collector"},
+				{"PUT", "/v1/collector/states", map[string]any{"enabled": true}, "name"},
+				{"POST", "/v1/rating/module_config/pyscripts/scripts", map[string]any{"data": "x = 1"}, "name"},
+				{"POST", "/v1/rating/module_config/pyscripts/scripts", map[string]any{"name": "empty"}, "data"},
+			} {
+				c.fault(x.method, x.path, x.body, 400,
+					"Invalid input for field/attribute "+x.field+". Value: 'None'. Mandatory field missing.")
+			}
+
 			// pyscripts: checksum, a syntax error refused with its line.
 			data := "for t in data['usage']:\n    for p in data['usage'][t]:\n        p['rating']['price'] = p['rating']['price'] * 2\n"
 			sc := c.obj("POST", "/v1/rating/module_config/pyscripts/scripts/", map[string]any{"name": "double", "data": data}, 201)

@@ -5,10 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/errs"
-	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
+	"github.com/skyfold/skyfold/internal/rating/processor"
 )
 
 // CollectorMapping is CloudKitty's ServiceToCollectorMapping.
@@ -23,19 +22,36 @@ type CollectorInfos struct {
 	Enabled bool   `json:"enabled" doc:"whether the collector runs"`
 }
 
-type collectorMappingsOutput struct {
-	Body struct {
-		Mappings []CollectorMapping `json:"mappings"`
+// CollectorMappingList is a list of collector mappings.
+type CollectorMappingList struct {
+	Mappings []CollectorMapping `json:"mappings"`
+}
+
+// Inputs of the collector operations.
+type (
+	collectorQuery struct {
+		Collector string `query:"collector" doc:"filter on a collector name"`
 	}
-}
-
-type collectorMappingOutput struct {
-	Body CollectorMapping
-}
-
-type collectorStateOutput struct {
-	Body CollectorInfos
-}
+	servicePath struct {
+		Service string `path:"service"`
+	}
+	collectorMappingCreateInput struct {
+		Collector string `query:"collector"`
+		Service   string `query:"service"`
+		RawBody   []byte
+	}
+	collectorMappingDeleteInput struct {
+		Service string `query:"service"`
+		RawBody []byte
+	}
+	collectorStateQuery struct {
+		Name string `query:"name" doc:"collector name"`
+	}
+	collectorStateSetInput struct {
+		Name    string `query:"name"`
+		RawBody []byte
+	}
+)
 
 // mappingParams reads collector and service from the query or a JSON body,
 // as CloudKitty (WSME) accepts either.
@@ -54,141 +70,115 @@ func readParams(raw []byte, into any) error {
 	return nil
 }
 
-func mapping(m ratingstore.CollectorMapping) CollectorMapping {
+func mapping(m processor.CollectorMapping) CollectorMapping {
 	return CollectorMapping{Service: m.Service, Collector: m.Collector}
 }
 
-func (f *face) registerCollector(s *api.Server) {
-	st := f.svc.Store()
-	list := func(ctx context.Context, in *struct {
-		Collector string `query:"collector" doc:"filter on a collector name"`
-	}) (*collectorMappingsOutput, error) {
-		ms, err := st.CollectorMappings(ctx, in.Collector)
-		if err != nil {
-			return nil, err
-		}
-		out := &collectorMappingsOutput{}
-		out.Body.Mappings = make([]CollectorMapping, 0, len(ms))
-		for _, m := range ms {
-			out.Body.Mappings = append(out.Body.Mappings, mapping(m))
-		}
-		return out, nil
+// collectorRoutes are the collector mapping and state operations.
+func (f *face) collectorRoutes() []route {
+	const maps, states = "/v1/collector/mappings", "/v1/collector/states"
+	return []route{
+		{http.MethodGet, maps, "rating/collector_mappings/list", h(f.collectorMappings), "collector-mappings-list", "List the service to collector mappings"},
+		{http.MethodGet, maps + "/{service}", "rating/collector_mappings/get", h(f.collectorMapping), "collector-mapping-get", "Get the collector mapping of a service"},
+		{http.MethodPost, maps, "rating/collector_mappings/create", h(f.createCollectorMapping), "collector-mapping-create", "Map a service to a collector"},
+		{http.MethodDelete, maps, "rating/collector_mappings/delete", h(f.deleteCollectorMappingQuery), "collector-mapping-delete", "Delete the collector mapping of a service (service in the query or body)"},
+		{http.MethodDelete, maps + "/{service}", "rating/collector_mappings/delete", h(f.deleteCollectorMapping), "collector-mapping-delete-one", "Delete the collector mapping of a service"},
+		{http.MethodGet, states, "rating/collector_states/get", h(f.collectorState), "collector-state-get", "Get whether a collector is enabled"},
+		{http.MethodPut, states, "rating/collector_states/update", h(f.setCollectorState), "collector-state-set", "Enable or disable a collector: its metrics are not collected while it is disabled"},
 	}
-	api.Register(s, auth.Policy(op("collector-mappings-list", http.MethodGet, "/v1/collector/mappings",
-		"List the service to collector mappings", "collector"), "rating/collector_mappings/list"), list)
+}
 
-	api.Register(s, auth.Policy(op("collector-mapping-get", http.MethodGet, "/v1/collector/mappings/{service}",
-		"Get the collector mapping of a service", "collector"), "rating/collector_mappings/get"),
-		func(ctx context.Context, in *struct {
-			Service string `path:"service"`
-		}) (*collectorMappingOutput, error) {
-			m, err := st.CollectorMapping(ctx, in.Service)
-			if err != nil {
-				return nil, err
-			}
-			return &collectorMappingOutput{Body: mapping(m)}, nil
-		})
-
-	api.Register(s, auth.Policy(op("collector-mapping-create", http.MethodPost, "/v1/collector/mappings",
-		"Map a service to a collector", "collector"), "rating/collector_mappings/create"),
-		func(ctx context.Context, in *struct {
-			Collector string `query:"collector"`
-			Service   string `query:"service"`
-			RawBody   []byte
-		}) (*collectorMappingOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			p := mappingParams{Service: in.Service, Collector: in.Collector}
-			if err := readParams(in.RawBody, &p); err != nil {
-				return nil, err
-			}
-			m, err := st.CreateCollectorMapping(ctx, p.Service, p.Collector)
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "collector_mapping", ID: m.Service, Name: m.Collector})
-			return &collectorMappingOutput{Body: mapping(m)}, nil
-		})
-
-	del := func(ctx context.Context, service string) (*noContent, error) {
-		if err := requireSystem(ctx); err != nil {
-			return nil, err
-		}
-		if service == "" {
-			return nil, invalid("service", "Invalid input for field/attribute service. Value: 'None'. Mandatory field missing.")
-		}
-		if err := st.DeleteCollectorMapping(ctx, service); err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "collector_mapping", ID: service})
-		return nil, nil
+func (f *face) collectorMappings(ctx context.Context, in *collectorQuery) (*out[CollectorMappingList], error) {
+	ms, err := f.svc.CollectorMappings(ctx, in.Collector)
+	if err != nil {
+		return nil, err
 	}
-	api.Register(s, auth.Policy(op("collector-mapping-delete", http.MethodDelete, "/v1/collector/mappings",
-		"Delete the collector mapping of a service (service in the query or body)", "collector"), "rating/collector_mappings/delete"),
-		func(ctx context.Context, in *struct {
-			Service string `query:"service"`
-			RawBody []byte
-		}) (*noContent, error) {
-			p := mappingParams{Service: in.Service}
-			if err := readParams(in.RawBody, &p); err != nil {
-				return nil, err
-			}
-			return del(ctx, p.Service)
-		})
-	api.Register(s, auth.Policy(op("collector-mapping-delete-one", http.MethodDelete, "/v1/collector/mappings/{service}",
-		"Delete the collector mapping of a service", "collector"), "rating/collector_mappings/delete"),
-		func(ctx context.Context, in *struct {
-			Service string `path:"service"`
-		}) (*noContent, error) {
-			return del(ctx, in.Service)
-		})
-
-	state := func(ctx context.Context, name string) (*collectorStateOutput, error) {
-		if name == "" {
-			return nil, invalid("name", "Invalid input for field/attribute name. Value: 'None'. Mandatory field missing.")
-		}
-		states, err := st.CollectorStates(ctx)
-		if err != nil {
-			return nil, err
-		}
-		enabled, ok := states[name]
-		if !ok {
-			enabled = true // a collector never disabled runs
-		}
-		return &collectorStateOutput{Body: CollectorInfos{Name: name, Enabled: enabled}}, nil
+	l := CollectorMappingList{Mappings: make([]CollectorMapping, 0, len(ms))}
+	for _, m := range ms {
+		l.Mappings = append(l.Mappings, mapping(m))
 	}
-	api.Register(s, auth.Policy(op("collector-state-get", http.MethodGet, "/v1/collector/states",
-		"Get whether a collector is enabled", "collector"), "rating/collector_states/get"),
-		func(ctx context.Context, in *struct {
-			Name string `query:"name" doc:"collector name"`
-		}) (*collectorStateOutput, error) {
-			return state(ctx, in.Name)
-		})
-	api.Register(s, auth.Policy(op("collector-state-set", http.MethodPut, "/v1/collector/states",
-		"Enable or disable a collector: its metrics are not collected while it is disabled", "collector"), "rating/collector_states/update"),
-		func(ctx context.Context, in *struct {
-			Name    string `query:"name"`
-			RawBody []byte
-		}) (*collectorStateOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			p := struct {
-				Name    string `json:"name"`
-				Enabled *bool  `json:"enabled"`
-			}{Name: in.Name}
-			if err := readParams(in.RawBody, &p); err != nil {
-				return nil, err
-			}
-			if p.Name == "" {
-				return nil, invalid("name", "Invalid input for field/attribute name. Value: 'None'. Mandatory field missing.")
-			}
-			enabled := p.Enabled != nil && *p.Enabled
-			if err := st.SetCollectorState(ctx, p.Name, enabled); err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "collector_state", ID: p.Name})
-			return state(ctx, p.Name)
-		})
+	return reply(l), nil
+}
+
+func (f *face) collectorMapping(ctx context.Context, in *servicePath) (*out[CollectorMapping], error) {
+	m, err := f.svc.CollectorMapping(ctx, in.Service)
+	if err != nil {
+		return nil, err
+	}
+	return reply(mapping(m)), nil
+}
+
+func (f *face) createCollectorMapping(ctx context.Context, in *collectorMappingCreateInput) (*out[CollectorMapping], error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	p := mappingParams{Service: in.Service, Collector: in.Collector}
+	if err := readParams(in.RawBody, &p); err != nil {
+		return nil, err
+	}
+	m, err := f.svc.CreateCollectorMapping(ctx, p.Service, p.Collector)
+	if err != nil {
+		return nil, fail(err)
+	}
+	auth.Note(ctx, auth.Object{Type: "collector_mapping", ID: m.Service, Name: m.Collector})
+	return reply(mapping(m)), nil
+}
+
+func (f *face) deleteCollectorMappingQuery(ctx context.Context, in *collectorMappingDeleteInput) (*noContent, error) {
+	p := mappingParams{Service: in.Service}
+	if err := readParams(in.RawBody, &p); err != nil {
+		return nil, err
+	}
+	return f.deleteCollectorMapping(ctx, &servicePath{Service: p.Service})
+}
+
+func (f *face) deleteCollectorMapping(ctx context.Context, in *servicePath) (*noContent, error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	if in.Service == "" {
+		return nil, invalid("service", "Invalid input for field/attribute service. Value: 'None'. Mandatory field missing.")
+	}
+	if err := f.svc.DeleteCollectorMapping(ctx, in.Service); err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "collector_mapping", ID: in.Service})
+	return nil, nil
+}
+
+func (f *face) collectorState(ctx context.Context, in *collectorStateQuery) (*out[CollectorInfos], error) {
+	if in.Name == "" {
+		return nil, invalid("name", "Invalid input for field/attribute name. Value: 'None'. Mandatory field missing.")
+	}
+	states, err := f.svc.CollectorStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	enabled, ok := states[in.Name]
+	if !ok {
+		enabled = true // a collector never disabled runs
+	}
+	return reply(CollectorInfos{Name: in.Name, Enabled: enabled}), nil
+}
+
+func (f *face) setCollectorState(ctx context.Context, in *collectorStateSetInput) (*out[CollectorInfos], error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	p := struct {
+		Name    string `json:"name"`
+		Enabled *bool  `json:"enabled"`
+	}{Name: in.Name}
+	if err := readParams(in.RawBody, &p); err != nil {
+		return nil, err
+	}
+	if p.Name == "" {
+		return nil, invalid("name", "Invalid input for field/attribute name. Value: 'None'. Mandatory field missing.")
+	}
+	enabled := p.Enabled != nil && *p.Enabled
+	if err := f.svc.SetCollectorState(ctx, p.Name, enabled); err != nil {
+		return nil, fail(err)
+	}
+	auth.Note(ctx, auth.Object{Type: "collector_state", ID: p.Name})
+	return f.collectorState(ctx, &collectorStateQuery{Name: p.Name})
 }

@@ -4,16 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
-
-	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/errs"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
-	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
+	"github.com/skyfold/skyfold/internal/rating/processor"
 )
 
 const hashmapPath = "/v1/rating/module_config/hashmap"
@@ -111,7 +109,7 @@ func (b ruleBody) str(key string, dst *string) error {
 
 // dec reads a decimal key into *dst when present; required keys must be
 // present and not null.
-func (b ruleBody) dec(key string, dst *rating.Decimal, required bool) error {
+func (b ruleBody) dec(key string, dst *money.Decimal, required bool) error {
 	raw, ok := b[key]
 	var n num
 	if ok {
@@ -124,7 +122,7 @@ func (b ruleBody) dec(key string, dst *rating.Decimal, required bool) error {
 			return invalid(key, "Invalid input for field/attribute "+key+". Value: 'None'. Mandatory field missing.")
 		}
 		if ok {
-			*dst = rating.Zero
+			*dst = money.Zero
 		}
 		return nil
 	}
@@ -201,492 +199,478 @@ type ruleQuery struct {
 	FilterTenant bool   `query:"filter_tenant" doc:"filter on tenant_id even when it is empty (rules of no tenant)"`
 }
 
-func (q ruleQuery) filter() ratingstore.RuleFilter {
-	return ratingstore.RuleFilter{ServiceID: q.ServiceID, FieldID: q.FieldID, GroupID: q.GroupID, NoGroup: q.NoGroup,
+func (q ruleQuery) filter() processor.RuleFilter {
+	return processor.RuleFilter{ServiceID: q.ServiceID, FieldID: q.FieldID, GroupID: q.GroupID, NoGroup: q.NoGroup,
 		TenantID: q.TenantID, FilterTenant: q.FilterTenant}
 }
 
+// Lists as CloudKitty wraps them.
 type (
-	servicesOutput struct {
-		Body struct {
-			Services []HashmapService `json:"services"`
-		}
+	// HashmapServiceList is a list of hashmap services.
+	HashmapServiceList struct {
+		Services []HashmapService `json:"services"`
 	}
-	serviceOutput struct{ Body HashmapService }
-	fieldsOutput  struct {
-		Body struct {
-			Fields []HashmapField `json:"fields"`
-		}
+	// HashmapFieldList is a list of hashmap fields.
+	HashmapFieldList struct {
+		Fields []HashmapField `json:"fields"`
 	}
-	fieldOutput  struct{ Body HashmapField }
-	groupsOutput struct {
-		Body struct {
-			Groups []HashmapGroup `json:"groups"`
-		}
+	// HashmapGroupList is a list of hashmap groups.
+	HashmapGroupList struct {
+		Groups []HashmapGroup `json:"groups"`
 	}
-	groupOutput    struct{ Body HashmapGroup }
-	mappingsOutput struct {
-		Body struct {
-			Mappings []HashmapMapping `json:"mappings"`
-		}
+	// HashmapMappingList is a list of hashmap mappings.
+	HashmapMappingList struct {
+		Mappings []HashmapMapping `json:"mappings"`
 	}
-	mappingOutput    struct{ Body HashmapMapping }
-	thresholdsOutput struct {
-		Body struct {
-			Thresholds []HashmapThreshold `json:"thresholds"`
-		}
+	// HashmapThresholdList is a list of hashmap thresholds.
+	HashmapThresholdList struct {
+		Thresholds []HashmapThreshold `json:"thresholds"`
 	}
-	thresholdOutput struct{ Body HashmapThreshold }
-	typesOutput     struct{ Body []string }
 )
 
-type idPath struct {
-	ID string `path:"id"`
-}
-
-func (f *face) registerHashmap(s *api.Server) {
-	st := f.svc.Store()
-	reg := func(id, method, path, summary, action string) huma.Operation {
-		o := op("hashmap-"+id, method, hashmapPath+path, summary, "hashmap")
-		if method == http.MethodPost {
-			o.DefaultStatus = http.StatusCreated
-		}
-		return auth.Policy(o, "rating/hashmap/"+action)
+// Inputs of the hashmap operations.
+type (
+	idPath struct {
+		ID string `path:"id"`
 	}
-	api.Register(s, reg("types", http.MethodGet, "/types", "List the mapping types", "list"),
-		func(ctx context.Context, _ *struct{}) (*typesOutput, error) {
-			out := &typesOutput{}
-			for _, t := range hashmap.Types() {
-				out.Body = append(out.Body, string(t))
-			}
-			return out, nil
-		})
-
-	// Services.
-	api.Register(s, reg("services-list", http.MethodGet, "/services", "List the hashmap services", "list"),
-		func(ctx context.Context, _ *struct{}) (*servicesOutput, error) {
-			svcs, err := st.Services(ctx)
-			if err != nil {
-				return nil, err
-			}
-			out := &servicesOutput{}
-			out.Body.Services = []HashmapService{}
-			for _, x := range svcs {
-				out.Body.Services = append(out.Body.Services, HashmapService{ServiceID: x.ID, Name: x.Name})
-			}
-			return out, nil
-		})
-	api.Register(s, reg("service-get", http.MethodGet, "/services/{id}", "Get a hashmap service", "get"),
-		func(ctx context.Context, in *idPath) (*serviceOutput, error) {
-			x, err := st.Service(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &serviceOutput{Body: HashmapService{ServiceID: x.ID, Name: x.Name}}, nil
-		})
-	api.Register(s, reg("service-create", http.MethodPost, "/services", "Create a hashmap service (a metric to rate)", "create"),
-		func(ctx context.Context, in *struct {
-			RawBody []byte
-		}) (*serviceOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			var p struct {
-				Name string `json:"name"`
-			}
-			if err := readParams(in.RawBody, &p); err != nil {
-				return nil, err
-			}
-			x, err := st.CreateService(ctx, p.Name)
-			if err != nil {
-				return nil, fail(err)
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_service", ID: x.ID, Name: x.Name})
-			return &serviceOutput{Body: HashmapService{ServiceID: x.ID, Name: x.Name}}, nil
-		})
-	api.Register(s, reg("service-delete", http.MethodDelete, "/services/{id}", "Delete a hashmap service with its fields, mappings and thresholds", "delete"),
-		func(ctx context.Context, in *idPath) (*noContent, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_service", ID: in.ID})
-			return nil, st.DeleteService(ctx, in.ID)
-		})
-
-	// Fields.
-	api.Register(s, reg("fields-list", http.MethodGet, "/fields", "List the fields of a service", "list"),
-		func(ctx context.Context, in *struct {
-			ServiceID string `query:"service_id"`
-		}) (*fieldsOutput, error) {
-			fs, err := st.Fields(ctx, in.ServiceID)
-			if err != nil {
-				return nil, err
-			}
-			out := &fieldsOutput{}
-			out.Body.Fields = []HashmapField{}
-			for _, x := range fs {
-				out.Body.Fields = append(out.Body.Fields, HashmapField{FieldID: x.ID, ServiceID: x.ServiceID, Name: x.Name})
-			}
-			return out, nil
-		})
-	api.Register(s, reg("field-get", http.MethodGet, "/fields/{id}", "Get a field", "get"),
-		func(ctx context.Context, in *idPath) (*fieldOutput, error) {
-			x, err := st.Field(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &fieldOutput{Body: HashmapField{FieldID: x.ID, ServiceID: x.ServiceID, Name: x.Name}}, nil
-		})
-	api.Register(s, reg("field-create", http.MethodPost, "/fields", "Create a field (a metadata key of a service)", "create"),
-		func(ctx context.Context, in *struct {
-			RawBody []byte
-		}) (*fieldOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			var p struct {
-				Name      string `json:"name"`
-				ServiceID string `json:"service_id"`
-			}
-			if err := readParams(in.RawBody, &p); err != nil {
-				return nil, err
-			}
-			x, err := st.CreateField(ctx, p.ServiceID, p.Name)
-			if err != nil {
-				return nil, fail(err)
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_field", ID: x.ID, Name: x.Name})
-			return &fieldOutput{Body: HashmapField{FieldID: x.ID, ServiceID: x.ServiceID, Name: x.Name}}, nil
-		})
-	api.Register(s, reg("field-delete", http.MethodDelete, "/fields/{id}", "Delete a field with its mappings and thresholds", "delete"),
-		func(ctx context.Context, in *idPath) (*noContent, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_field", ID: in.ID})
-			return nil, st.DeleteField(ctx, in.ID)
-		})
-
-	// Groups.
-	api.Register(s, reg("groups-list", http.MethodGet, "/groups", "List the groups", "list"),
-		func(ctx context.Context, _ *struct{}) (*groupsOutput, error) {
-			gs, err := st.Groups(ctx)
-			if err != nil {
-				return nil, err
-			}
-			out := &groupsOutput{}
-			out.Body.Groups = []HashmapGroup{}
-			for _, x := range gs {
-				out.Body.Groups = append(out.Body.Groups, HashmapGroup{GroupID: x.ID, Name: x.Name})
-			}
-			return out, nil
-		})
-	api.Register(s, reg("group-get", http.MethodGet, "/groups/{id}", "Get a group", "get"),
-		func(ctx context.Context, in *idPath) (*groupOutput, error) {
-			x, err := st.Group(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &groupOutput{Body: HashmapGroup{GroupID: x.ID, Name: x.Name}}, nil
-		})
-	api.Register(s, reg("group-create", http.MethodPost, "/groups", "Create a group (rules priced on their own, then added up)", "create"),
-		func(ctx context.Context, in *struct {
-			RawBody []byte
-		}) (*groupOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			var p struct {
-				Name string `json:"name"`
-			}
-			if err := readParams(in.RawBody, &p); err != nil {
-				return nil, err
-			}
-			x, err := st.CreateGroup(ctx, p.Name)
-			if err != nil {
-				return nil, fail(err)
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_group", ID: x.ID, Name: x.Name})
-			return &groupOutput{Body: HashmapGroup{GroupID: x.ID, Name: x.Name}}, nil
-		})
-	api.Register(s, reg("group-delete", http.MethodDelete, "/groups/{id}",
-		"Delete a group; with recursive its mappings and thresholds too, otherwise they join the default group", "delete"),
-		func(ctx context.Context, in *struct {
-			ID        string `path:"id"`
-			Recursive bool   `query:"recursive"`
-			RawBody   []byte
-		}) (*noContent, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			p := struct {
-				Recursive bool `json:"recursive"`
-			}{Recursive: in.Recursive}
-			if err := readParams(in.RawBody, &p); err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_group", ID: in.ID})
-			return nil, st.DeleteGroup(ctx, in.ID, p.Recursive || in.Recursive)
-		})
-	groupMappings := func(ctx context.Context, id string) (*mappingsOutput, error) {
-		if _, err := st.Group(ctx, id); err != nil {
-			return nil, err
-		}
-		return f.listMappings(ctx, ratingstore.RuleFilter{GroupID: id})
+	rawBody struct {
+		RawBody []byte
 	}
-	groupThresholds := func(ctx context.Context, id string) (*thresholdsOutput, error) {
-		if _, err := st.Group(ctx, id); err != nil {
-			return nil, err
-		}
-		return f.listThresholds(ctx, ratingstore.RuleFilter{GroupID: id})
+	idBody struct {
+		ID      string `path:"id"`
+		RawBody []byte
 	}
-	api.Register(s, reg("group-mappings", http.MethodGet, "/groups/mappings", "List the mappings of a group (group_id in the query, as the client asks)", "list"),
-		func(ctx context.Context, in *struct {
-			GroupID string `query:"group_id" required:"true"`
-		}) (*mappingsOutput, error) {
-			return groupMappings(ctx, in.GroupID)
-		})
-	api.Register(s, reg("group-mappings-path", http.MethodGet, "/groups/{id}/mappings", "List the mappings of a group", "list"),
-		func(ctx context.Context, in *idPath) (*mappingsOutput, error) { return groupMappings(ctx, in.ID) })
-	api.Register(s, reg("group-thresholds", http.MethodGet, "/groups/thresholds", "List the thresholds of a group (group_id in the query)", "list"),
-		func(ctx context.Context, in *struct {
-			GroupID string `query:"group_id" required:"true"`
-		}) (*thresholdsOutput, error) {
-			return groupThresholds(ctx, in.GroupID)
-		})
-	api.Register(s, reg("group-thresholds-path", http.MethodGet, "/groups/{id}/thresholds", "List the thresholds of a group", "list"),
-		func(ctx context.Context, in *idPath) (*thresholdsOutput, error) { return groupThresholds(ctx, in.ID) })
+	fieldsQuery struct {
+		ServiceID string `query:"service_id"`
+	}
+	groupDeleteInput struct {
+		ID        string `path:"id"`
+		Recursive bool   `query:"recursive"`
+		RawBody   []byte
+	}
+	groupQuery struct {
+		GroupID string `query:"group_id" required:"true"`
+	}
+	mappingGroupQuery struct {
+		MappingID string `query:"mapping_id" required:"true"`
+	}
+	thresholdGroupQuery struct {
+		ThresholdID string `query:"threshold_id" required:"true"`
+	}
+)
 
-	// Mappings.
-	api.Register(s, reg("mappings-list", http.MethodGet, "/mappings", "List mappings", "list"),
-		func(ctx context.Context, in *ruleQuery) (*mappingsOutput, error) {
-			return f.listMappings(ctx, in.filter())
-		})
-	api.Register(s, reg("mapping-get", http.MethodGet, "/mappings/{id}", "Get a mapping", "get"),
-		func(ctx context.Context, in *idPath) (*mappingOutput, error) {
-			m, err := st.Mapping(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &mappingOutput{Body: mappingOf(m)}, nil
-		})
-	api.Register(s, reg("mapping-group", http.MethodGet, "/mappings/group", "Get the group of a mapping", "get"),
-		func(ctx context.Context, in *struct {
-			MappingID string `query:"mapping_id" required:"true"`
-		}) (*groupOutput, error) {
-			m, err := st.Mapping(ctx, in.MappingID)
-			if err != nil {
-				return nil, err
-			}
-			return f.groupOf(ctx, m.GroupID, "mapping", m.ID)
-		})
-	api.Register(s, reg("mapping-create", http.MethodPost, "/mappings", "Create a mapping (flat or rate, for a service or a field value)", "create"),
-		func(ctx context.Context, in *struct {
-			RawBody []byte
-		}) (*mappingOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			b, err := parseRuleBody(in.RawBody)
-			if err != nil {
-				return nil, err
-			}
-			var m hashmap.Mapping
-			if err := b.mapping(&m, true); err != nil {
-				return nil, err
-			}
-			m, err = st.CreateMapping(ctx, m)
-			if err != nil {
-				return nil, fail(err)
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_mapping", ID: m.ID})
-			return &mappingOutput{Body: mappingOf(m)}, nil
-		})
-	api.Register(s, reg("mapping-update", http.MethodPut, "/mappings/{id}", "Change a mapping", "update"),
-		func(ctx context.Context, in *struct {
-			ID      string `path:"id"`
-			RawBody []byte
-		}) (*mappingOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			m, err := st.Mapping(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			b, err := parseRuleBody(in.RawBody)
-			if err != nil {
-				return nil, err
-			}
-			if err := b.mapping(&m, false); err != nil {
-				return nil, err
-			}
-			m.ID = in.ID
-			m, err = st.UpdateMapping(ctx, m)
-			if err != nil {
-				return nil, fail(err)
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_mapping", ID: m.ID})
-			return &mappingOutput{Body: mappingOf(m)}, nil
-		})
-	api.Register(s, reg("mapping-delete", http.MethodDelete, "/mappings/{id}", "Delete a mapping", "delete"),
-		func(ctx context.Context, in *idPath) (*noContent, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_mapping", ID: in.ID})
-			return nil, st.DeleteMapping(ctx, in.ID)
-		})
+// hashmapRoutes are the hashmap module's configuration operations.
+func (f *face) hashmapRoutes() []route {
+	const hm, list, get, create, update, del = hashmapPath, "rating/hashmap/list", "rating/hashmap/get",
+		"rating/hashmap/create", "rating/hashmap/update", "rating/hashmap/delete"
+	const get_, post, put, delete_ = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	m, t := f.mappings, f.thresholds
+	return []route{
+		{get_, hm + "/types", list, h(f.hashmapTypes), "hashmap-types", "List the mapping types"},
 
-	// Thresholds.
-	api.Register(s, reg("thresholds-list", http.MethodGet, "/thresholds", "List thresholds", "list"),
-		func(ctx context.Context, in *ruleQuery) (*thresholdsOutput, error) {
-			return f.listThresholds(ctx, in.filter())
-		})
-	api.Register(s, reg("threshold-get", http.MethodGet, "/thresholds/{id}", "Get a threshold", "get"),
-		func(ctx context.Context, in *idPath) (*thresholdOutput, error) {
-			t, err := st.Threshold(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &thresholdOutput{Body: thresholdOf(t)}, nil
-		})
-	api.Register(s, reg("threshold-group", http.MethodGet, "/thresholds/group", "Get the group of a threshold", "get"),
-		func(ctx context.Context, in *struct {
-			ThresholdID string `query:"threshold_id" required:"true"`
-		}) (*groupOutput, error) {
-			t, err := st.Threshold(ctx, in.ThresholdID)
-			if err != nil {
-				return nil, err
-			}
-			return f.groupOf(ctx, t.GroupID, "threshold", t.ID)
-		})
-	api.Register(s, reg("threshold-create", http.MethodPost, "/thresholds", "Create a threshold (from a level of the quantity or of a field value)", "create"),
-		func(ctx context.Context, in *struct {
-			RawBody []byte
-		}) (*thresholdOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			b, err := parseRuleBody(in.RawBody)
-			if err != nil {
-				return nil, err
-			}
-			var t hashmap.Threshold
-			if err := b.threshold(&t, true); err != nil {
-				return nil, err
-			}
-			t, err = st.CreateThreshold(ctx, t)
-			if err != nil {
-				return nil, fail(err)
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_threshold", ID: t.ID})
-			return &thresholdOutput{Body: thresholdOf(t)}, nil
-		})
-	api.Register(s, reg("threshold-update", http.MethodPut, "/thresholds/{id}", "Change a threshold", "update"),
-		func(ctx context.Context, in *struct {
-			ID      string `path:"id"`
-			RawBody []byte
-		}) (*thresholdOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			t, err := st.Threshold(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			b, err := parseRuleBody(in.RawBody)
-			if err != nil {
-				return nil, err
-			}
-			if err := b.threshold(&t, false); err != nil {
-				return nil, err
-			}
-			t.ID = in.ID
-			t, err = st.UpdateThreshold(ctx, t)
-			if err != nil {
-				return nil, fail(err)
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_threshold", ID: t.ID})
-			return &thresholdOutput{Body: thresholdOf(t)}, nil
-		})
-	api.Register(s, reg("threshold-delete", http.MethodDelete, "/thresholds/{id}", "Delete a threshold", "delete"),
-		func(ctx context.Context, in *idPath) (*noContent, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "hashmap_threshold", ID: in.ID})
-			return nil, st.DeleteThreshold(ctx, in.ID)
-		})
+		{get_, hm + "/services", list, h(f.hashmapServices), "hashmap-services-list", "List the hashmap services"},
+		{get_, hm + "/services/{id}", get, h(f.hashmapService), "hashmap-service-get", "Get a hashmap service"},
+		{post, hm + "/services", create, created(h(f.createHashmapService)), "hashmap-service-create", "Create a hashmap service (a metric to rate)"},
+		{delete_, hm + "/services/{id}", del, h(f.deleteHashmapService), "hashmap-service-delete", "Delete a hashmap service with its fields, mappings and thresholds"},
+		{delete_, hm + "/services", del, h(f.deleteHashmapServiceBody), "hashmap-service-delete-body", "Delete by the service_id in the JSON body, as the CloudKitty client does"},
 
-	// The CloudKitty client deletes with the id in a JSON body sent to the
-	// collection ("DELETE .../mappings/" {"mapping_id": ...}).
-	for _, d := range []struct {
-		path, key, kind string
-		del             func(ctx context.Context, id string, recursive bool) error
-	}{
-		{"/services", "service_id", "hashmap_service", func(ctx context.Context, id string, _ bool) error { return st.DeleteService(ctx, id) }},
-		{"/fields", "field_id", "hashmap_field", func(ctx context.Context, id string, _ bool) error { return st.DeleteField(ctx, id) }},
-		{"/groups", "group_id", "hashmap_group", st.DeleteGroup},
-		{"/mappings", "mapping_id", "hashmap_mapping", func(ctx context.Context, id string, _ bool) error { return st.DeleteMapping(ctx, id) }},
-		{"/thresholds", "threshold_id", "hashmap_threshold", func(ctx context.Context, id string, _ bool) error { return st.DeleteThreshold(ctx, id) }},
-	} {
-		api.Register(s, reg(d.kind[len("hashmap_"):]+"-delete-body", http.MethodDelete, d.path,
-			"Delete by the "+d.key+" in the JSON body, as the CloudKitty client does", "delete"),
-			func(ctx context.Context, in *struct {
-				RawBody []byte
-			}) (*noContent, error) {
-				if err := requireSystem(ctx); err != nil {
-					return nil, err
-				}
-				var p map[string]any
-				if err := readParams(in.RawBody, &p); err != nil {
-					return nil, err
-				}
-				id, _ := p[d.key].(string)
-				if id == "" {
-					return nil, invalid(d.key, "Invalid input for field/attribute "+d.key+". Value: 'None'. Mandatory field missing.")
-				}
-				recursive, _ := p["recursive"].(bool)
-				auth.Note(ctx, auth.Object{Type: d.kind, ID: id})
-				return nil, d.del(ctx, id, recursive)
-			})
+		{get_, hm + "/fields", list, h(f.hashmapFields), "hashmap-fields-list", "List the fields of a service"},
+		{get_, hm + "/fields/{id}", get, h(f.hashmapField), "hashmap-field-get", "Get a field"},
+		{post, hm + "/fields", create, created(h(f.createHashmapField)), "hashmap-field-create", "Create a field (a metadata key of a service)"},
+		{delete_, hm + "/fields/{id}", del, h(f.deleteHashmapField), "hashmap-field-delete", "Delete a field with its mappings and thresholds"},
+		{delete_, hm + "/fields", del, h(f.deleteHashmapFieldBody), "hashmap-field-delete-body", "Delete by the field_id in the JSON body, as the CloudKitty client does"},
+
+		{get_, hm + "/groups", list, h(f.hashmapGroups), "hashmap-groups-list", "List the groups"},
+		{get_, hm + "/groups/{id}", get, h(f.hashmapGroup), "hashmap-group-get", "Get a group"},
+		{post, hm + "/groups", create, created(h(f.createHashmapGroup)), "hashmap-group-create", "Create a group (rules priced on their own, then added up)"},
+		{delete_, hm + "/groups/{id}", del, h(f.deleteHashmapGroup), "hashmap-group-delete", "Delete a group; with recursive its mappings and thresholds too, otherwise they join the default group"},
+		{delete_, hm + "/groups", del, h(f.deleteHashmapGroupBody), "hashmap-group-delete-body", "Delete by the group_id in the JSON body, as the CloudKitty client does"},
+		{get_, hm + "/groups/mappings", list, h(f.groupMappings), "hashmap-group-mappings", "List the mappings of a group (group_id in the query, as the client asks)"},
+		{get_, hm + "/groups/{id}/mappings", list, h(f.groupMappingsPath), "hashmap-group-mappings-path", "List the mappings of a group"},
+		{get_, hm + "/groups/thresholds", list, h(f.groupThresholds), "hashmap-group-thresholds", "List the thresholds of a group (group_id in the query)"},
+		{get_, hm + "/groups/{id}/thresholds", list, h(f.groupThresholdsPath), "hashmap-group-thresholds-path", "List the thresholds of a group"},
+
+		{get_, hm + "/mappings", list, h(m.list), "hashmap-mappings-list", "List mappings"},
+		{get_, hm + "/mappings/{id}", get, h(m.get), "hashmap-mapping-get", "Get a mapping"},
+		{get_, hm + "/mappings/group", get, h(f.mappingGroup), "hashmap-mapping-group", "Get the group of a mapping"},
+		{post, hm + "/mappings", create, created(h(m.create)), "hashmap-mapping-create", "Create a mapping (flat or rate, for a service or a field value)"},
+		{put, hm + "/mappings/{id}", update, h(m.update), "hashmap-mapping-update", "Change a mapping"},
+		{delete_, hm + "/mappings/{id}", del, h(m.delete), "hashmap-mapping-delete", "Delete a mapping"},
+		{delete_, hm + "/mappings", del, h(m.deleteBody), "hashmap-mapping-delete-body", "Delete by the mapping_id in the JSON body, as the CloudKitty client does"},
+
+		{get_, hm + "/thresholds", list, h(t.list), "hashmap-thresholds-list", "List thresholds"},
+		{get_, hm + "/thresholds/{id}", get, h(t.get), "hashmap-threshold-get", "Get a threshold"},
+		{get_, hm + "/thresholds/group", get, h(f.thresholdGroup), "hashmap-threshold-group", "Get the group of a threshold"},
+		{post, hm + "/thresholds", create, created(h(t.create)), "hashmap-threshold-create", "Create a threshold (from a level of the quantity or of a field value)"},
+		{put, hm + "/thresholds/{id}", update, h(t.update), "hashmap-threshold-update", "Change a threshold"},
+		{delete_, hm + "/thresholds/{id}", del, h(t.delete), "hashmap-threshold-delete", "Delete a threshold"},
+		{delete_, hm + "/thresholds", del, h(t.deleteBody), "hashmap-threshold-delete-body", "Delete by the threshold_id in the JSON body, as the CloudKitty client does"},
 	}
 }
 
-func (f *face) listMappings(ctx context.Context, flt ratingstore.RuleFilter) (*mappingsOutput, error) {
-	ms, err := f.svc.Store().Mappings(ctx, flt)
+func (f *face) hashmapTypes(ctx context.Context, _ *struct{}) (*out[[]string], error) {
+	var types []string
+	for _, t := range hashmap.Types() {
+		types = append(types, string(t))
+	}
+	return reply(types), nil
+}
+
+// Services.
+
+func serviceOf(x hashmap.Service) HashmapService {
+	return HashmapService{ServiceID: x.ID, Name: x.Name}
+}
+
+func (f *face) hashmapServices(ctx context.Context, _ *struct{}) (*out[HashmapServiceList], error) {
+	svcs, err := f.svc.HashmapServices(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := &mappingsOutput{}
-	out.Body.Mappings = make([]HashmapMapping, 0, len(ms))
-	for _, m := range ms {
-		out.Body.Mappings = append(out.Body.Mappings, mappingOf(m))
+	l := HashmapServiceList{Services: []HashmapService{}}
+	for _, x := range svcs {
+		l.Services = append(l.Services, serviceOf(x))
 	}
-	return out, nil
+	return reply(l), nil
 }
 
-func (f *face) listThresholds(ctx context.Context, flt ratingstore.RuleFilter) (*thresholdsOutput, error) {
-	ts, err := f.svc.Store().Thresholds(ctx, flt)
+func (f *face) hashmapService(ctx context.Context, in *idPath) (*out[HashmapService], error) {
+	x, err := f.svc.HashmapService(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := &thresholdsOutput{}
-	out.Body.Thresholds = make([]HashmapThreshold, 0, len(ts))
-	for _, t := range ts {
-		out.Body.Thresholds = append(out.Body.Thresholds, thresholdOf(t))
-	}
-	return out, nil
+	return reply(serviceOf(x)), nil
 }
 
-func (f *face) groupOf(ctx context.Context, groupID, kind, id string) (*groupOutput, error) {
+func (f *face) createHashmapService(ctx context.Context, in *rawBody) (*out[HashmapService], error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	var p struct {
+		Name string `json:"name"`
+	}
+	if err := readParams(in.RawBody, &p); err != nil {
+		return nil, err
+	}
+	x, err := f.svc.CreateHashmapService(ctx, p.Name)
+	if err != nil {
+		return nil, fail(err)
+	}
+	auth.Note(ctx, auth.Object{Type: "hashmap_service", ID: x.ID, Name: x.Name})
+	return reply(serviceOf(x)), nil
+}
+
+func (f *face) deleteHashmapService(ctx context.Context, in *idPath) (*noContent, error) {
+	return deleteHashmapObject(ctx, "hashmap_service", in.ID, f.svc.DeleteHashmapService)
+}
+
+func (f *face) deleteHashmapServiceBody(ctx context.Context, in *rawBody) (*noContent, error) {
+	return deleteByBody(ctx, in.RawBody, "service_id", func(ctx context.Context, id string, _ bool) error {
+		return f.svc.DeleteHashmapService(ctx, id)
+	})
+}
+
+// Fields.
+
+func fieldOf(x hashmap.Field) HashmapField {
+	return HashmapField{FieldID: x.ID, ServiceID: x.ServiceID, Name: x.Name}
+}
+
+func (f *face) hashmapFields(ctx context.Context, in *fieldsQuery) (*out[HashmapFieldList], error) {
+	fs, err := f.svc.HashmapFields(ctx, in.ServiceID)
+	if err != nil {
+		return nil, err
+	}
+	l := HashmapFieldList{Fields: []HashmapField{}}
+	for _, x := range fs {
+		l.Fields = append(l.Fields, fieldOf(x))
+	}
+	return reply(l), nil
+}
+
+func (f *face) hashmapField(ctx context.Context, in *idPath) (*out[HashmapField], error) {
+	x, err := f.svc.HashmapField(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(fieldOf(x)), nil
+}
+
+func (f *face) createHashmapField(ctx context.Context, in *rawBody) (*out[HashmapField], error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	var p struct {
+		Name      string `json:"name"`
+		ServiceID string `json:"service_id"`
+	}
+	if err := readParams(in.RawBody, &p); err != nil {
+		return nil, err
+	}
+	x, err := f.svc.CreateHashmapField(ctx, p.ServiceID, p.Name)
+	if err != nil {
+		return nil, fail(err)
+	}
+	auth.Note(ctx, auth.Object{Type: "hashmap_field", ID: x.ID, Name: x.Name})
+	return reply(fieldOf(x)), nil
+}
+
+func (f *face) deleteHashmapField(ctx context.Context, in *idPath) (*noContent, error) {
+	return deleteHashmapObject(ctx, "hashmap_field", in.ID, f.svc.DeleteHashmapField)
+}
+
+func (f *face) deleteHashmapFieldBody(ctx context.Context, in *rawBody) (*noContent, error) {
+	return deleteByBody(ctx, in.RawBody, "field_id", func(ctx context.Context, id string, _ bool) error {
+		return f.svc.DeleteHashmapField(ctx, id)
+	})
+}
+
+// Groups.
+
+func groupOf(x hashmap.Group) HashmapGroup { return HashmapGroup{GroupID: x.ID, Name: x.Name} }
+
+func (f *face) hashmapGroups(ctx context.Context, _ *struct{}) (*out[HashmapGroupList], error) {
+	gs, err := f.svc.HashmapGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := HashmapGroupList{Groups: []HashmapGroup{}}
+	for _, x := range gs {
+		l.Groups = append(l.Groups, groupOf(x))
+	}
+	return reply(l), nil
+}
+
+func (f *face) hashmapGroup(ctx context.Context, in *idPath) (*out[HashmapGroup], error) {
+	x, err := f.svc.HashmapGroup(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(groupOf(x)), nil
+}
+
+func (f *face) createHashmapGroup(ctx context.Context, in *rawBody) (*out[HashmapGroup], error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	var p struct {
+		Name string `json:"name"`
+	}
+	if err := readParams(in.RawBody, &p); err != nil {
+		return nil, err
+	}
+	x, err := f.svc.CreateHashmapGroup(ctx, p.Name)
+	if err != nil {
+		return nil, fail(err)
+	}
+	auth.Note(ctx, auth.Object{Type: "hashmap_group", ID: x.ID, Name: x.Name})
+	return reply(groupOf(x)), nil
+}
+
+func (f *face) deleteHashmapGroup(ctx context.Context, in *groupDeleteInput) (*noContent, error) {
+	p := struct {
+		Recursive bool `json:"recursive"`
+	}{Recursive: in.Recursive}
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	if err := readParams(in.RawBody, &p); err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "hashmap_group", ID: in.ID})
+	return nil, f.svc.DeleteHashmapGroup(ctx, in.ID, p.Recursive || in.Recursive)
+}
+
+func (f *face) deleteHashmapGroupBody(ctx context.Context, in *rawBody) (*noContent, error) {
+	return deleteByBody(ctx, in.RawBody, "group_id", f.svc.DeleteHashmapGroup)
+}
+
+func (f *face) groupMappings(ctx context.Context, in *groupQuery) (*out[HashmapMappingList], error) {
+	return f.groupMappingsPath(ctx, &idPath{ID: in.GroupID})
+}
+
+func (f *face) groupMappingsPath(ctx context.Context, in *idPath) (*out[HashmapMappingList], error) {
+	if _, err := f.svc.HashmapGroup(ctx, in.ID); err != nil {
+		return nil, err
+	}
+	return f.mappings.listOf(ctx, processor.RuleFilter{GroupID: in.ID})
+}
+
+func (f *face) groupThresholds(ctx context.Context, in *groupQuery) (*out[HashmapThresholdList], error) {
+	return f.groupThresholdsPath(ctx, &idPath{ID: in.GroupID})
+}
+
+func (f *face) groupThresholdsPath(ctx context.Context, in *idPath) (*out[HashmapThresholdList], error) {
+	if _, err := f.svc.HashmapGroup(ctx, in.ID); err != nil {
+		return nil, err
+	}
+	return f.thresholds.listOf(ctx, processor.RuleFilter{GroupID: in.ID})
+}
+
+func (f *face) mappingGroup(ctx context.Context, in *mappingGroupQuery) (*out[HashmapGroup], error) {
+	return f.mappings.groupOf(ctx, in.MappingID)
+}
+
+func (f *face) thresholdGroup(ctx context.Context, in *thresholdGroupQuery) (*out[HashmapGroup], error) {
+	return f.thresholds.groupOf(ctx, in.ThresholdID)
+}
+
+// deleteHashmapObject deletes one object for a system-wide caller.
+func deleteHashmapObject(ctx context.Context, kind, id string, del func(ctx context.Context, id string) error) (*noContent, error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: kind, ID: id})
+	return nil, del(ctx, id)
+}
+
+// deleteByBody serves the CloudKitty client's deletes, which send the id
+// (and, for groups, recursive) in a JSON body to the collection
+// ("DELETE .../mappings/" {"mapping_id": ...}).
+func deleteByBody(ctx context.Context, raw []byte, key string, del func(ctx context.Context, id string, recursive bool) error) (*noContent, error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	var p map[string]any
+	if err := readParams(raw, &p); err != nil {
+		return nil, err
+	}
+	id, _ := p[key].(string)
+	if id == "" {
+		return nil, invalid(key, "Invalid input for field/attribute "+key+". Value: 'None'. Mandatory field missing.")
+	}
+	recursive, _ := p["recursive"].(bool)
+	auth.Note(ctx, auth.Object{Type: "hashmap_" + strings.TrimSuffix(key, "_id"), ID: id})
+	return nil, del(ctx, id, recursive)
+}
+
+// Mappings and thresholds.
+
+// hashmapRules serves the operations mappings and thresholds share: R is
+// the domain rule, W its wire form, L the wire list.
+type hashmapRules[R, W, L any] struct {
+	svc  *processor.Service
+	kind string // "mapping" or "threshold"
+	// The rating service's operations on this kind of rule.
+	listRules func(ctx context.Context, f processor.RuleFilter) ([]R, error)
+	getRule   func(ctx context.Context, id string) (R, error)
+	createR   func(ctx context.Context, r R) (R, error)
+	updateR   func(ctx context.Context, r R) (R, error)
+	deleteR   func(ctx context.Context, id string) error
+	// read applies a request body to a rule; create requires the keys a
+	// new rule must have.
+	read func(b ruleBody, r *R, create bool) error
+	// head returns the rule's id and group.
+	head func(r *R) (id *string, group string)
+	wire func(r R) W
+	wrap func(ws []W) L
+}
+
+func (f *face) newHashmapRules() {
+	f.mappings = &hashmapRules[hashmap.Mapping, HashmapMapping, HashmapMappingList]{svc: f.svc, kind: "mapping",
+		listRules: f.svc.Mappings, getRule: f.svc.Mapping, createR: f.svc.CreateMapping, updateR: f.svc.UpdateMapping,
+		deleteR: f.svc.DeleteMapping, read: ruleBody.mapping, wire: mappingOf,
+		head: func(m *hashmap.Mapping) (*string, string) { return &m.ID, m.GroupID },
+		wrap: func(ws []HashmapMapping) HashmapMappingList { return HashmapMappingList{Mappings: ws} }}
+	f.thresholds = &hashmapRules[hashmap.Threshold, HashmapThreshold, HashmapThresholdList]{svc: f.svc, kind: "threshold",
+		listRules: f.svc.Thresholds, getRule: f.svc.Threshold, createR: f.svc.CreateThreshold, updateR: f.svc.UpdateThreshold,
+		deleteR: f.svc.DeleteThreshold, read: ruleBody.threshold, wire: thresholdOf,
+		head: func(t *hashmap.Threshold) (*string, string) { return &t.ID, t.GroupID },
+		wrap: func(ws []HashmapThreshold) HashmapThresholdList { return HashmapThresholdList{Thresholds: ws} }}
+}
+
+func (h *hashmapRules[R, W, L]) list(ctx context.Context, in *ruleQuery) (*out[L], error) {
+	return h.listOf(ctx, in.filter())
+}
+
+func (h *hashmapRules[R, W, L]) listOf(ctx context.Context, flt processor.RuleFilter) (*out[L], error) {
+	rs, err := h.listRules(ctx, flt)
+	if err != nil {
+		return nil, err
+	}
+	ws := make([]W, 0, len(rs))
+	for _, r := range rs {
+		ws = append(ws, h.wire(r))
+	}
+	return reply(h.wrap(ws)), nil
+}
+
+func (h *hashmapRules[R, W, L]) get(ctx context.Context, in *idPath) (*out[W], error) {
+	r, err := h.getRule(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(h.wire(r)), nil
+}
+
+func (h *hashmapRules[R, W, L]) groupOf(ctx context.Context, id string) (*out[HashmapGroup], error) {
+	r, err := h.getRule(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rid, groupID := h.head(&r)
 	if groupID == "" {
-		return nil, errs.E(errs.NotFound, "Entity %s has no group: %s", kind, id)
+		return nil, errs.E(errs.NotFound, "Entity %s has no group: %s", h.kind, *rid)
 	}
-	g, err := f.svc.Store().Group(ctx, groupID)
+	g, err := h.svc.HashmapGroup(ctx, groupID)
 	if err != nil {
 		return nil, err
 	}
-	return &groupOutput{Body: HashmapGroup{GroupID: g.ID, Name: g.Name}}, nil
+	return reply(groupOf(g)), nil
+}
+
+func (h *hashmapRules[R, W, L]) create(ctx context.Context, in *rawBody) (*out[W], error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	b, err := parseRuleBody(in.RawBody)
+	if err != nil {
+		return nil, err
+	}
+	var r R
+	if err := h.read(b, &r, true); err != nil {
+		return nil, err
+	}
+	r, err = h.createR(ctx, r)
+	if err != nil {
+		return nil, fail(err)
+	}
+	id, _ := h.head(&r)
+	auth.Note(ctx, auth.Object{Type: "hashmap_" + h.kind, ID: *id})
+	return reply(h.wire(r)), nil
+}
+
+func (h *hashmapRules[R, W, L]) update(ctx context.Context, in *idBody) (*out[W], error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	r, err := h.getRule(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := parseRuleBody(in.RawBody)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.read(b, &r, false); err != nil {
+		return nil, err
+	}
+	id, _ := h.head(&r)
+	*id = in.ID
+	r, err = h.updateR(ctx, r)
+	if err != nil {
+		return nil, fail(err)
+	}
+	auth.Note(ctx, auth.Object{Type: "hashmap_" + h.kind, ID: in.ID})
+	return reply(h.wire(r)), nil
+}
+
+func (h *hashmapRules[R, W, L]) delete(ctx context.Context, in *idPath) (*noContent, error) {
+	return deleteHashmapObject(ctx, "hashmap_"+h.kind, in.ID, h.deleteR)
+}
+
+func (h *hashmapRules[R, W, L]) deleteBody(ctx context.Context, in *rawBody) (*noContent, error) {
+	return deleteByBody(ctx, in.RawBody, h.kind+"_id", func(ctx context.Context, id string, _ bool) error {
+		return h.deleteR(ctx, id)
+	})
 }

@@ -5,9 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
-
-	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/rating/script"
 )
@@ -26,14 +23,14 @@ type Script struct {
 	State    *script.Status `json:"state,omitempty" doc:"run state of the loaded script"`
 }
 
-type (
-	scriptsOutput struct {
-		Body struct {
-			Scripts []Script `json:"scripts"`
-		}
-	}
-	scriptOutput struct{ Body Script }
-)
+// ScriptList is a list of pyscripts scripts.
+type ScriptList struct {
+	Scripts []Script `json:"scripts"`
+}
+
+type scriptsQuery struct {
+	NoData bool `query:"no_data" doc:"leave the script sources out"`
+}
 
 func (f *face) scriptOf(s script.Script, withData bool) Script {
 	out := Script{ScriptID: s.ID, Name: s.Name, Checksum: s.Checksum, Start: ckTimePtr(s.Start), End: ckTimePtr(s.End)}
@@ -82,93 +79,85 @@ func (b scriptBody) apply(s *script.Script) error {
 	return nil
 }
 
-func (f *face) registerPyscripts(s *api.Server) {
-	st := f.svc.Store()
-	reg := func(id, method, path, summary, action string) huma.Operation {
-		o := op("pyscripts-"+id, method, pyscriptsPath+path, summary, "pyscripts")
-		if method == http.MethodPost {
-			o.DefaultStatus = http.StatusCreated
-		}
-		return auth.Policy(o, "rating/pyscripts/"+action)
+// pyscriptsRoutes are the script module's configuration operations.
+func (f *face) pyscriptsRoutes() []route {
+	const ps = pyscriptsPath + "/scripts"
+	return []route{
+		{http.MethodGet, ps, "rating/pyscripts/list", h(f.scripts), "pyscripts-scripts-list", "List the rating scripts"},
+		{http.MethodGet, ps + "/{id}", "rating/pyscripts/get", h(f.script), "pyscripts-script-get", "Get a rating script"},
+		{http.MethodPost, ps, "rating/pyscripts/create", created(h(f.createScript)), "pyscripts-script-create", "Upload a rating script (Starlark, CloudKitty's data contract); a syntax error is refused with its line"},
+		{http.MethodPut, ps + "/{id}", "rating/pyscripts/update", h(f.updateScript), "pyscripts-script-update", "Replace a rating script"},
+		{http.MethodDelete, ps + "/{id}", "rating/pyscripts/delete", h(f.deleteScript), "pyscripts-script-delete", "Delete a rating script"},
 	}
-	api.Register(s, reg("scripts-list", http.MethodGet, "/scripts", "List the rating scripts", "list"),
-		func(ctx context.Context, in *struct {
-			NoData bool `query:"no_data" doc:"leave the script sources out"`
-		}) (*scriptsOutput, error) {
-			list, err := st.Scripts(ctx, in.NoData)
-			if err != nil {
-				return nil, err
-			}
-			out := &scriptsOutput{}
-			out.Body.Scripts = []Script{}
-			for _, x := range list {
-				out.Body.Scripts = append(out.Body.Scripts, f.scriptOf(x, !in.NoData))
-			}
-			return out, nil
-		})
-	api.Register(s, reg("script-get", http.MethodGet, "/scripts/{id}", "Get a rating script", "get"),
-		func(ctx context.Context, in *idPath) (*scriptOutput, error) {
-			x, err := st.Script(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &scriptOutput{Body: f.scriptOf(x, true)}, nil
-		})
-	api.Register(s, reg("script-create", http.MethodPost, "/scripts",
-		"Upload a rating script (Starlark, CloudKitty's data contract); a syntax error is refused with its line", "create"),
-		func(ctx context.Context, in *struct {
-			RawBody []byte
-		}) (*scriptOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			var b scriptBody
-			if err := readParams(in.RawBody, &b); err != nil {
-				return nil, err
-			}
-			var sc script.Script
-			if err := b.apply(&sc); err != nil {
-				return nil, err
-			}
-			sc, err := st.CreateScript(ctx, sc)
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "pyscript", ID: sc.ID, Name: sc.Name})
-			return &scriptOutput{Body: f.scriptOf(sc, true)}, nil
-		})
-	api.Register(s, reg("script-update", http.MethodPut, "/scripts/{id}", "Replace a rating script", "update"),
-		func(ctx context.Context, in *struct {
-			ID      string `path:"id"`
-			RawBody []byte
-		}) (*scriptOutput, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			sc, err := st.Script(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			var b scriptBody
-			if err := readParams(in.RawBody, &b); err != nil {
-				return nil, err
-			}
-			if err := b.apply(&sc); err != nil {
-				return nil, err
-			}
-			sc, err = st.UpdateScript(ctx, sc)
-			if err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "pyscript", ID: sc.ID, Name: sc.Name})
-			return &scriptOutput{Body: f.scriptOf(sc, true)}, nil
-		})
-	api.Register(s, reg("script-delete", http.MethodDelete, "/scripts/{id}", "Delete a rating script", "delete"),
-		func(ctx context.Context, in *idPath) (*noContent, error) {
-			if err := requireSystem(ctx); err != nil {
-				return nil, err
-			}
-			auth.Note(ctx, auth.Object{Type: "pyscript", ID: in.ID})
-			return nil, st.DeleteScript(ctx, in.ID)
-		})
+}
+
+func (f *face) scripts(ctx context.Context, in *scriptsQuery) (*out[ScriptList], error) {
+	list, err := f.svc.Scripts(ctx, in.NoData)
+	if err != nil {
+		return nil, err
+	}
+	l := ScriptList{Scripts: []Script{}}
+	for _, x := range list {
+		l.Scripts = append(l.Scripts, f.scriptOf(x, !in.NoData))
+	}
+	return reply(l), nil
+}
+
+func (f *face) script(ctx context.Context, in *idPath) (*out[Script], error) {
+	x, err := f.svc.Script(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(f.scriptOf(x, true)), nil
+}
+
+func (f *face) createScript(ctx context.Context, in *rawBody) (*out[Script], error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	var b scriptBody
+	if err := readParams(in.RawBody, &b); err != nil {
+		return nil, err
+	}
+	var sc script.Script
+	if err := b.apply(&sc); err != nil {
+		return nil, err
+	}
+	sc, err := f.svc.CreateScript(ctx, sc)
+	if err != nil {
+		return nil, fail(err)
+	}
+	auth.Note(ctx, auth.Object{Type: "pyscript", ID: sc.ID, Name: sc.Name})
+	return reply(f.scriptOf(sc, true)), nil
+}
+
+func (f *face) updateScript(ctx context.Context, in *idBody) (*out[Script], error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	sc, err := f.svc.Script(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	var b scriptBody
+	if err := readParams(in.RawBody, &b); err != nil {
+		return nil, err
+	}
+	if err := b.apply(&sc); err != nil {
+		return nil, err
+	}
+	sc, err = f.svc.UpdateScript(ctx, sc)
+	if err != nil {
+		return nil, fail(err)
+	}
+	auth.Note(ctx, auth.Object{Type: "pyscript", ID: sc.ID, Name: sc.Name})
+	return reply(f.scriptOf(sc, true)), nil
+}
+
+func (f *face) deleteScript(ctx context.Context, in *idPath) (*noContent, error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "pyscript", ID: in.ID})
+	return nil, f.svc.DeleteScript(ctx, in.ID)
 }

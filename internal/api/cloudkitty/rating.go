@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 )
 
@@ -23,15 +23,25 @@ type Module struct {
 	State       rating.ModuleState `json:"state" doc:"run history; last_error holds a failing script's line and message"`
 }
 
-type moduleOutput struct {
-	Body Module
+// ModuleList is a list of rating modules.
+type ModuleList struct {
+	Modules []Module `json:"modules"`
 }
 
-type modulesOutput struct {
-	Body struct {
-		Modules []Module `json:"modules"`
+// Inputs of the rating operations.
+type (
+	modulePath struct {
+		ModuleID string `path:"module_id"`
 	}
-}
+	moduleUpdatePath struct {
+		ModuleID string `path:"module_id"`
+		RawBody  []byte
+	}
+	moduleUpdateQuery struct {
+		ModuleID string `query:"module_id"`
+		RawBody  []byte
+	}
+)
 
 func moduleOf(i rating.ModuleInfo) Module {
 	return Module{ModuleID: i.ID, Description: i.Description, Enabled: i.Enabled, HotConfig: i.HotConfig, Priority: i.Priority, State: i.State}
@@ -69,108 +79,107 @@ type QuoteResource struct {
 	Volume  num            `json:"volume,omitempty"`
 }
 
-func (f *face) registerRating(s *api.Server) {
-	api.Register(s, auth.Policy(op("modules-list", http.MethodGet, "/v1/rating/modules",
-		"List the rating modules", "rating"), "rating/modules/list"),
-		func(ctx context.Context, _ *struct{}) (*modulesOutput, error) {
-			out := &modulesOutput{}
-			out.Body.Modules = []Module{}
-			for _, m := range f.svc.Modules() {
-				out.Body.Modules = append(out.Body.Modules, moduleOf(m))
-			}
-			return out, nil
-		})
-	api.Register(s, auth.Policy(op("module-get", http.MethodGet, "/v1/rating/modules/{module_id}",
-		"Get a rating module", "rating"), "rating/modules/get"),
-		func(ctx context.Context, in *struct {
-			ModuleID string `path:"module_id"`
-		}) (*moduleOutput, error) {
-			m, err := f.svc.Module(in.ModuleID)
-			if err != nil {
-				return nil, err
-			}
-			return &moduleOutput{Body: moduleOf(m)}, nil
-		})
-	update := func(ctx context.Context, id string, raw []byte) (*moduleOutput, error) {
-		if err := requireSystem(ctx); err != nil {
-			return nil, err
-		}
-		var u moduleUpdate
-		if err := readParams(raw, &u); err != nil {
-			return nil, err
-		}
-		if id == "" {
-			id = u.ModuleID
-		}
-		if id == "" {
-			return nil, invalid("module_id", "Invalid input for field/attribute module_id. Value: 'None'. Mandatory field missing.")
-		}
-		prio, err := u.priority()
-		if err != nil {
-			return nil, err
-		}
-		m, err := f.svc.ConfigureModule(ctx, id, u.Enabled, prio)
-		if err != nil {
-			return nil, err
-		}
-		auth.Note(ctx, auth.Object{Type: "rating_module", ID: id})
-		return &moduleOutput{Body: moduleOf(m)}, nil
+// ratingRoutes are the module and quote operations.
+func (f *face) ratingRoutes() []route {
+	const mods = "/v1/rating/modules"
+	return []route{
+		{http.MethodGet, mods, "rating/modules/list", h(f.modules), "modules-list", "List the rating modules"},
+		{http.MethodGet, mods + "/{module_id}", "rating/modules/get", h(f.module), "module-get", "Get a rating module"},
+		{http.MethodPut, mods + "/{module_id}", "rating/modules/update", h(f.updateModule), "module-update", "Enable or disable a module and set its priority"},
+		{http.MethodPut, mods, "rating/modules/update", h(f.updateModuleQuery), "module-update-body", "Enable or disable a module and set its priority (module_id in the query or body, as the seed documents)"},
+		{http.MethodGet, "/v1/rating/reload_modules", "rating/modules/reload", h(f.reloadModules), "modules-reload", "Reload the rating configuration"},
+		{http.MethodPost, "/v1/rating/quote", "rating/quote/get", h(f.quote), "quote", "Price resource descriptions now, with the enabled modules; the answer is a JSON number"},
 	}
-	api.Register(s, auth.Policy(op("module-update", http.MethodPut, "/v1/rating/modules/{module_id}",
-		"Enable or disable a module and set its priority", "rating"), "rating/modules/update"),
-		func(ctx context.Context, in *struct {
-			ModuleID string `path:"module_id"`
-			RawBody  []byte
-		}) (*moduleOutput, error) {
-			return update(ctx, in.ModuleID, in.RawBody)
-		})
-	api.Register(s, auth.Policy(op("module-update-body", http.MethodPut, "/v1/rating/modules",
-		"Enable or disable a module and set its priority (module_id in the query or body, as the seed documents)", "rating"),
-		"rating/modules/update"),
-		func(ctx context.Context, in *struct {
-			ModuleID string `query:"module_id"`
-			RawBody  []byte
-		}) (*moduleOutput, error) {
-			return update(ctx, in.ModuleID, in.RawBody)
-		})
+}
 
-	api.Register(s, auth.Policy(op("modules-reload", http.MethodGet, "/v1/rating/reload_modules",
-		"Reload the rating configuration", "rating"), "rating/modules/reload"),
-		func(ctx context.Context, _ *struct{}) (*noContent, error) {
-			if err := f.svc.Reload(ctx); err != nil && errs.CodeOf(err) == errs.Internal {
-				f.svc.Config().Logger.Warn("rating modules reloaded with errors", "err", err)
-			}
-			return nil, nil
-		})
+func (f *face) modules(ctx context.Context, _ *struct{}) (*out[ModuleList], error) {
+	l := ModuleList{Modules: []Module{}}
+	for _, m := range f.svc.Modules() {
+		l.Modules = append(l.Modules, moduleOf(m))
+	}
+	return reply(l), nil
+}
 
-	api.Register(s, auth.Policy(op("quote", http.MethodPost, "/v1/rating/quote",
-		"Price resource descriptions now, with the enabled modules; the answer is a JSON number", "rating"), "rating/quote/get"),
-		func(ctx context.Context, in *struct {
-			Body struct {
-				Resources []QuoteResource `json:"resources" maxItems:"10000"`
-			}
-		}) (*rawOutput, error) {
-			res := make([]rating.Resource, 0, len(in.Body.Resources))
-			for i, r := range in.Body.Resources {
-				if r.Service == "" {
-					return nil, invalid(fmt.Sprintf("resources[%d].service", i), "Invalid input for field/attribute service. Value: 'None'. Mandatory field missing.")
-				}
-				vol := rating.One
-				if r.Volume.set {
-					vol = r.Volume.d
-				}
-				desc := make(map[string]string, len(r.Desc))
-				for k, v := range r.Desc {
-					desc[k] = descString(v)
-				}
-				res = append(res, rating.Resource{Service: r.Service, Volume: vol, Desc: desc})
-			}
-			total, err := f.svc.Quote(ctx, callerProject(ctx), res)
-			if err != nil {
-				return nil, err
-			}
-			return &rawOutput{ContentType: "application/json", Body: rawNumber(total)}, nil
-		})
+func (f *face) module(ctx context.Context, in *modulePath) (*out[Module], error) {
+	m, err := f.svc.Module(in.ModuleID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(moduleOf(m)), nil
+}
+
+func (f *face) updateModule(ctx context.Context, in *moduleUpdatePath) (*out[Module], error) {
+	return f.configureModule(ctx, in.ModuleID, in.RawBody)
+}
+
+func (f *face) updateModuleQuery(ctx context.Context, in *moduleUpdateQuery) (*out[Module], error) {
+	return f.configureModule(ctx, in.ModuleID, in.RawBody)
+}
+
+// configureModule applies a module update; the id in the path or query
+// wins over the body's.
+func (f *face) configureModule(ctx context.Context, id string, raw []byte) (*out[Module], error) {
+	if err := requireSystem(ctx); err != nil {
+		return nil, err
+	}
+	var u moduleUpdate
+	if err := readParams(raw, &u); err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = u.ModuleID
+	}
+	if id == "" {
+		return nil, invalid("module_id", "Invalid input for field/attribute module_id. Value: 'None'. Mandatory field missing.")
+	}
+	prio, err := u.priority()
+	if err != nil {
+		return nil, err
+	}
+	m, err := f.svc.ConfigureModule(ctx, id, u.Enabled, prio)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "rating_module", ID: id})
+	return reply(moduleOf(m)), nil
+}
+
+// reloadModules reloads the configuration; a rule that fails to load is
+// shown on its module's state, so the reload itself still succeeds.
+func (f *face) reloadModules(ctx context.Context, _ *struct{}) (*noContent, error) {
+	if err := f.svc.Reload(ctx); err != nil && errs.CodeOf(err) == errs.Internal {
+		f.svc.Config().Logger.Warn("rating modules reloaded with errors", "err", err)
+	}
+	return nil, nil
+}
+
+// quote's input body stays an anonymous struct so that the OpenAPI document
+// keeps naming its schema after the operation.
+func (f *face) quote(ctx context.Context, in *struct {
+	Body struct {
+		Resources []QuoteResource `json:"resources" maxItems:"10000"`
+	}
+}) (*rawOutput, error) {
+	res := make([]rating.Resource, 0, len(in.Body.Resources))
+	for i, r := range in.Body.Resources {
+		if r.Service == "" {
+			return nil, invalid(fmt.Sprintf("resources[%d].service", i), "Invalid input for field/attribute service. Value: 'None'. Mandatory field missing.")
+		}
+		vol := money.One
+		if r.Volume.set {
+			vol = r.Volume.d
+		}
+		desc := make(map[string]string, len(r.Desc))
+		for k, v := range r.Desc {
+			desc[k] = descString(v)
+		}
+		res = append(res, rating.Resource{Service: r.Service, Volume: vol, Desc: desc})
+	}
+	total, err := f.svc.Quote(ctx, callerProject(ctx), res)
+	if err != nil {
+		return nil, err
+	}
+	return &rawOutput{ContentType: "application/json", Body: rawNumber(total)}, nil
 }
 
 // descString renders a desc value as CloudKitty compares it: strings as

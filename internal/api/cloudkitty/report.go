@@ -7,11 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/skyfold/skyfold/internal/api"
-	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/cost"
 	"github.com/skyfold/skyfold/internal/errs"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/processor"
 )
 
@@ -40,17 +38,27 @@ type DataFrame struct {
 	Resources []RatedResource `json:"resources"`
 }
 
+// SummaryList is the answer of /v1/report/summary.
+type SummaryList struct {
+	Summary []Summary `json:"summary"`
+}
+
+// DataFrameList is the answer of /v1/storage/dataframes.
+type DataFrameList struct {
+	Dataframes []DataFrame `json:"dataframes"`
+}
+
+// Inputs of the report operations.
 type (
-	summaryOutput struct {
-		Body struct {
-			Summary []Summary `json:"summary"`
-		}
+	windowQuery struct {
+		Begin string `query:"begin"`
+		End   string `query:"end"`
 	}
-	tenantsOutput    struct{ Body []string }
-	dataframesOutput struct {
-		Body struct {
-			Dataframes []DataFrame `json:"dataframes"`
-		}
+	dataframesQuery struct {
+		Begin        string `query:"begin" doc:"start of the window (default: the month's start)"`
+		End          string `query:"end" doc:"end of the window (default: the next month's start)"`
+		TenantID     string `query:"tenant_id" doc:"one tenant (project)"`
+		ResourceType string `query:"resource_type" doc:"one service (metric)"`
 	}
 )
 
@@ -89,122 +97,117 @@ func (f *face) filter(ctx context.Context, q reportQuery) (cost.Filter, error) {
 	return flt, nil
 }
 
-func (f *face) registerReports(s *api.Server) {
-	costs := f.svc.Costs()
-	api.Register(s, auth.Policy(op("report-summary", http.MethodGet, "/v1/report/summary",
-		"The cost of a window, grouped by tenant_id and/or res_type", "report"), "rating/reports/get"),
-		func(ctx context.Context, in *summaryQuery) (*summaryOutput, error) {
-			groups, err := ParseGroupBy(in.GroupBy)
-			if err != nil {
-				return nil, err
-			}
-			flt, err := f.filter(ctx, reportQuery{Begin: in.Begin, End: in.End, TenantID: in.TenantID, Service: in.Service, AllTenants: in.AllTenants})
-			if err != nil {
-				return nil, err
-			}
-			var by []string
-			for _, g := range groups {
-				by = append(by, map[string]string{groupTenant: cost.BySubAccount, groupResType: cost.ByService}[g])
-			}
-			totals, err := costs.Sums(ctx, flt, by...)
-			if err != nil {
-				return nil, err
-			}
-			if len(totals) == 0 && len(by) == 0 {
-				totals = []cost.Total{{}}
-			}
-			out := &summaryOutput{}
-			out.Body.Summary = []Summary{}
-			for _, t := range totals {
-				row := Summary{Begin: ckTime(flt.Begin), End: ckTime(flt.End), TenantID: "ALL", ResType: "ALL", Rate: t.Cost.String()}
-				if slices.Contains(groups, groupTenant) {
-					row.TenantID = t.SubAccountID
-				}
-				if slices.Contains(groups, groupResType) {
-					row.ResType = t.ServiceName
-				}
-				out.Body.Summary = append(out.Body.Summary, row)
-			}
-			return out, nil
-		})
+// reportRoutes are the reports and rated dataframes, read from the cost
+// records the processor writes.
+func (f *face) reportRoutes() []route {
+	return []route{
+		{http.MethodGet, "/v1/report/summary", "rating/reports/get", h(f.summary), "report-summary", "The cost of a window, grouped by tenant_id and/or res_type"},
+		{http.MethodGet, "/v1/report/total", "rating/reports/get", h(f.total), "report-total", "The cost of a window (deprecated by CloudKitty for summary); the answer is a JSON number"},
+		{http.MethodGet, "/v1/report/tenants", "rating/reports/list", h(f.tenants), "report-tenants", "The tenants with rated usage in a window"},
+	}
+}
 
-	api.Register(s, auth.Policy(op("report-total", http.MethodGet, "/v1/report/total",
-		"The cost of a window (deprecated by CloudKitty for summary); the answer is a JSON number", "report"), "rating/reports/get"),
-		func(ctx context.Context, in *reportQuery) (*rawOutput, error) {
-			flt, err := f.filter(ctx, *in)
-			if err != nil {
-				return nil, err
-			}
-			totals, err := costs.Sums(ctx, flt)
-			if err != nil {
-				return nil, err
-			}
-			var sum rating.Decimal
-			for _, t := range totals {
-				sum = sum.Add(t.Cost)
-			}
-			return &rawOutput{ContentType: "application/json", Body: rawNumber(sum)}, nil
-		})
+// storageRoutes are the rated dataframes.
+func (f *face) storageRoutes() []route {
+	return []route{
+		{http.MethodGet, "/v1/storage/dataframes", "rating/dataframes/list", h(f.dataframes), "storage-dataframes", "The rated resources of a window, one dataframe per tenant and period"},
+	}
+}
 
-	api.Register(s, auth.Policy(op("report-tenants", http.MethodGet, "/v1/report/tenants",
-		"The tenants with rated usage in a window", "report"), "rating/reports/list"),
-		func(ctx context.Context, in *struct {
-			Begin string `query:"begin"`
-			End   string `query:"end"`
-		}) (*tenantsOutput, error) {
-			b, e, err := f.window(in.Begin, in.End)
-			if err != nil {
-				return nil, err
-			}
-			visible, err := visibleTenants(ctx)
-			if err != nil {
-				return nil, err
-			}
-			ids, err := costs.SubAccounts(ctx, cost.Filter{Begin: b, End: e, Sources: []string{processor.Source}, SubAccountIDs: visible})
-			if err != nil {
-				return nil, err
-			}
-			return &tenantsOutput{Body: ids}, nil
-		})
+func (f *face) summary(ctx context.Context, in *summaryQuery) (*out[SummaryList], error) {
+	groups, err := ParseGroupBy(in.GroupBy)
+	if err != nil {
+		return nil, err
+	}
+	flt, err := f.filter(ctx, reportQuery{Begin: in.Begin, End: in.End, TenantID: in.TenantID, Service: in.Service, AllTenants: in.AllTenants})
+	if err != nil {
+		return nil, err
+	}
+	var by []string
+	for _, g := range groups {
+		by = append(by, map[string]string{groupTenant: cost.BySubAccount, groupResType: cost.ByService}[g])
+	}
+	totals, err := f.svc.CostSums(ctx, flt, by...)
+	if err != nil {
+		return nil, err
+	}
+	if len(totals) == 0 && len(by) == 0 {
+		totals = []cost.Total{{}}
+	}
+	l := SummaryList{Summary: []Summary{}}
+	for _, t := range totals {
+		row := Summary{Begin: ckTime(flt.Begin), End: ckTime(flt.End), TenantID: "ALL", ResType: "ALL", Rate: t.Cost.Value.String()}
+		if slices.Contains(groups, groupTenant) {
+			row.TenantID = t.SubAccountID
+		}
+		if slices.Contains(groups, groupResType) {
+			row.ResType = t.ServiceName
+		}
+		l.Summary = append(l.Summary, row)
+	}
+	return reply(l), nil
+}
 
-	api.Register(s, auth.Policy(op("storage-dataframes", http.MethodGet, "/v1/storage/dataframes",
-		"The rated resources of a window, one dataframe per tenant and period", "storage"), "rating/dataframes/list"),
-		func(ctx context.Context, in *struct {
-			Begin        string `query:"begin" doc:"start of the window (default: the month's start)"`
-			End          string `query:"end" doc:"end of the window (default: the next month's start)"`
-			TenantID     string `query:"tenant_id" doc:"one tenant (project)"`
-			ResourceType string `query:"resource_type" doc:"one service (metric)"`
-		}) (*dataframesOutput, error) {
-			b, e, err := f.window(in.Begin, in.End)
-			if err != nil {
-				return nil, err
-			}
-			tenants, err := visibleTenants(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if in.TenantID != "" {
-				if tenants != nil && !slices.Contains(tenants, in.TenantID) {
-					return nil, errs.E(errs.Forbidden, "Access to tenant %s is not allowed.", in.TenantID)
-				}
-				tenants = []string{in.TenantID}
-			}
-			flt := cost.Filter{Begin: b, End: e, Sources: []string{processor.Source}, SubAccountIDs: tenants}
-			if in.ResourceType != "" {
-				flt.ServiceNames = []string{in.ResourceType}
-			}
-			recs, err := costs.Query(ctx, nil, flt)
-			if err != nil {
-				return nil, err
-			}
-			frames, err := dataframes(recs, b, e, f.opts.MaxDataframeResources)
-			if err != nil {
-				return nil, err
-			}
-			out := &dataframesOutput{}
-			out.Body.Dataframes = frames
-			return out, nil
-		})
+func (f *face) total(ctx context.Context, in *reportQuery) (*rawOutput, error) {
+	flt, err := f.filter(ctx, *in)
+	if err != nil {
+		return nil, err
+	}
+	totals, err := f.svc.CostSums(ctx, flt)
+	if err != nil {
+		return nil, err
+	}
+	var sum money.Decimal
+	for _, t := range totals {
+		sum = sum.Add(t.Cost.Value)
+	}
+	return &rawOutput{ContentType: "application/json", Body: rawNumber(sum)}, nil
+}
+
+func (f *face) tenants(ctx context.Context, in *windowQuery) (*out[[]string], error) {
+	b, e, err := f.window(in.Begin, in.End)
+	if err != nil {
+		return nil, err
+	}
+	visible, err := visibleTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := f.svc.CostSubAccounts(ctx, cost.Filter{Begin: b, End: e, Sources: []string{processor.Source}, SubAccountIDs: visible})
+	if err != nil {
+		return nil, err
+	}
+	return reply(ids), nil
+}
+
+func (f *face) dataframes(ctx context.Context, in *dataframesQuery) (*out[DataFrameList], error) {
+	b, e, err := f.window(in.Begin, in.End)
+	if err != nil {
+		return nil, err
+	}
+	tenants, err := visibleTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.TenantID != "" {
+		if tenants != nil && !slices.Contains(tenants, in.TenantID) {
+			return nil, errs.E(errs.Forbidden, "Access to tenant %s is not allowed.", in.TenantID)
+		}
+		tenants = []string{in.TenantID}
+	}
+	flt := cost.Filter{Begin: b, End: e, Sources: []string{processor.Source}, SubAccountIDs: tenants}
+	if in.ResourceType != "" {
+		flt.ServiceNames = []string{in.ResourceType}
+	}
+	recs, err := f.svc.CostRecords(ctx, flt)
+	if err != nil {
+		return nil, err
+	}
+	frames, err := dataframes(recs, b, e, f.opts.MaxDataframeResources)
+	if err != nil {
+		return nil, err
+	}
+	return reply(DataFrameList{Dataframes: frames}), nil
 }
 
 // dataframes expands cost records into CloudKitty dataframes: one per

@@ -12,7 +12,7 @@ import (
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/listing"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/collector"
 )
 
@@ -33,7 +33,7 @@ func TestDefaultMetrics(t *testing.T) {
 		t.Fatalf("metrics = %s", got)
 	}
 	mem, _ := c.Metric("memory")
-	if got := mem.Convert(rating.NewFromInt(4096)); got.String() != "4" {
+	if got := mem.Convert(money.NewFromInt(4096)); got.String() != "4" {
 		t.Fatalf("memory 4096 MiB-hours = %s GiB-hours", got)
 	}
 	if _, ok := c.Raw()["metrics"].(map[string]any)["volume.size"]; !ok {
@@ -82,7 +82,7 @@ func TestConvertAndMutate(t *testing.T) {
 		{"f", "1", "10"}, {"f", "2", "20"}, {"f", "3", "0"},
 	} {
 		m, _ := c.Metric(tc.metric)
-		if got := m.Convert(rating.MustParse(tc.in)); got.String() != tc.want {
+		if got := m.Convert(money.MustParse(tc.in)); got.String() != tc.want {
 			t.Errorf("%s(%s) = %s, want %s", tc.metric, tc.in, got, tc.want)
 		}
 	}
@@ -108,7 +108,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("accepted metric %+v", m)
 			}
 			for _, q := range []string{"0", "1", "2.5", "-7"} {
-				_ = m.Convert(rating.MustParse(q))
+				_ = m.Convert(money.MustParse(q))
 			}
 			_ = collector.NewInventory(&fakeInventory{}).Check(m)
 		}
@@ -122,7 +122,7 @@ func FuzzParseNumber(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := collector.ParseNumber(s)
 		if err == nil && !strings.Contains(s, "/") {
-			if e, err2 := rating.Parse(s); err2 != nil || !e.Equal(d) {
+			if e, err2 := money.Parse(s); err2 != nil || !e.Equal(d) {
 				t.Fatalf("%q: %v vs %v (%v)", s, d, e, err2)
 			}
 		}

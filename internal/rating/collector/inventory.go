@@ -13,6 +13,7 @@ import (
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/listing"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 )
 
@@ -170,13 +171,13 @@ func (c *InventoryCollector) regionName(ctx context.Context, id string) string {
 // each period of a window.
 type template struct {
 	from, to time.Time // existence; zero to: still exists
-	volume   rating.Decimal
+	volume   money.Decimal
 	resID    string
 	groupBy  map[string]string
 	metadata map[string]string
 
 	fullLen time.Duration // period length fullQty was computed for
-	fullQty rating.Decimal
+	fullQty money.Decimal
 }
 
 type inventoryWindow struct {
@@ -348,34 +349,34 @@ func (v *resourceView) dataString(key string) (string, bool) {
 }
 
 // volumeOf is what one resource counts for under m.
-func (v *resourceView) volumeOf(m *Metric) (rating.Decimal, error) {
+func (v *resourceView) volumeOf(m *Metric) (money.Decimal, error) {
 	r := v.r
 	switch vol := m.ExtraArgs[ArgVolume]; vol {
 	case "", "count":
-		return rating.One, nil
+		return money.One, nil
 	case "cpu":
-		return rating.NewFromInt(int64(r.CPU)), nil
+		return money.NewFromInt(int64(r.CPU)), nil
 	case "memory_mb":
-		return rating.NewFromInt(int64(r.MemoryMB)), nil
+		return money.NewFromInt(int64(r.MemoryMB)), nil
 	case "size_gb":
-		return rating.NewFromInt(int64(r.SizeGB)), nil
+		return money.NewFromInt(int64(r.SizeGB)), nil
 	default:
 		key := strings.TrimPrefix(vol, "data.")
 		x, ok := v.dataValue(key)
 		if !ok {
-			return rating.Zero, nil
+			return money.Zero, nil
 		}
 		switch t := x.(type) {
 		case float64:
-			return rating.NewFromFloat(t)
+			return money.NewFromFloat(t)
 		case string:
-			d, err := rating.Parse(t)
+			d, err := money.Parse(t)
 			if err != nil {
-				return rating.Zero, fmt.Errorf("resource %s: %s is %q, not a number", r.ID, vol, t)
+				return money.Zero, fmt.Errorf("resource %s: %s is %q, not a number", r.ID, vol, t)
 			}
 			return d, nil
 		}
-		return rating.Zero, fmt.Errorf("resource %s: %s is not a number", r.ID, vol)
+		return money.Zero, fmt.Errorf("resource %s: %s is not a number", r.ID, vol)
 	}
 }
 
@@ -401,11 +402,11 @@ func (c *InventoryCollector) template(ctx context.Context, m *Metric, r *invento
 	return t, nil
 }
 
-var msPerHour = rating.NewFromInt(int64(time.Hour / time.Millisecond))
+var msPerHour = money.NewFromInt(int64(time.Hour / time.Millisecond))
 
 // quantity is what the template counts for over overlap of a period of
 // length period, before conversion.
-func quantity(agg string, vol rating.Decimal, overlap, period time.Duration) rating.Decimal {
+func quantity(agg string, vol money.Decimal, overlap, period time.Duration) money.Decimal {
 	switch agg {
 	case AggregateMax:
 		return vol
@@ -413,10 +414,10 @@ func quantity(agg string, vol rating.Decimal, overlap, period time.Duration) rat
 		if overlap == period {
 			return vol
 		}
-		f, _ := rating.NewFromInt(overlap.Milliseconds()).Quo(rating.NewFromInt(period.Milliseconds()))
+		f, _ := money.NewFromInt(overlap.Milliseconds()).Quo(money.NewFromInt(period.Milliseconds()))
 		return vol.Mul(f)
 	}
-	h, _ := rating.NewFromInt(overlap.Milliseconds()).Quo(msPerHour)
+	h, _ := money.NewFromInt(overlap.Milliseconds()).Quo(msPerHour)
 	return vol.Mul(h)
 }
 
@@ -434,7 +435,7 @@ func (w *inventoryWindow) Collect(ctx context.Context, m *Metric, begin, end tim
 		if !from.Before(end) || (!to.IsZero() && !to.After(begin)) {
 			continue
 		}
-		var qty rating.Decimal
+		var qty money.Decimal
 		if !from.After(begin) && (to.IsZero() || !to.Before(end)) {
 			if t.fullLen != period {
 				t.fullLen, t.fullQty = period, m.Convert(quantity(agg, t.volume, period, period))

@@ -19,7 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/skyfold/skyfold/internal/errs"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 )
 
 // Mutators, as CloudKitty names them.
@@ -51,13 +51,13 @@ type Metric struct {
 	// Description says what is measured.
 	Description string `json:"description,omitempty"`
 	// Factor multiplies the collected quantity (default 1).
-	Factor rating.Decimal `json:"factor"`
+	Factor money.Decimal `json:"factor"`
 	// Offset is added after the factor.
-	Offset rating.Decimal `json:"offset"`
+	Offset money.Decimal `json:"offset"`
 	// Mutate transforms the quantity after factor and offset.
 	Mutate string `json:"mutate"`
 	// MutateMap maps quantities for Mutate MAP (unmapped quantities become 0).
-	MutateMap map[string]rating.Decimal `json:"mutate_map,omitempty"`
+	MutateMap map[string]money.Decimal `json:"mutate_map,omitempty"`
 	// GroupBy names the attributes a point is grouped by; it always holds
 	// the scope key, project_id.
 	GroupBy []string `json:"groupby"`
@@ -88,8 +88,8 @@ func (m *Metric) Attributes() []string {
 }
 
 // Convert applies factor, offset and the mutator to a collected quantity.
-func (m *Metric) Convert(q rating.Decimal) rating.Decimal {
-	if !m.Factor.Equal(rating.One) {
+func (m *Metric) Convert(q money.Decimal) money.Decimal {
+	if !m.Factor.Equal(money.One) {
 		q = q.Mul(m.Factor)
 	}
 	if !m.Offset.IsZero() {
@@ -98,14 +98,14 @@ func (m *Metric) Convert(q rating.Decimal) rating.Decimal {
 	switch m.Mutate {
 	case MutateNumBool:
 		if !q.IsZero() {
-			return rating.One
+			return money.One
 		}
-		return rating.Zero
+		return money.Zero
 	case MutateNotNumBool:
 		if q.IsZero() {
-			return rating.One
+			return money.One
 		}
-		return rating.Zero
+		return money.Zero
 	case MutateFloor:
 		return floor(q)
 	case MutateCeil:
@@ -113,7 +113,7 @@ func (m *Metric) Convert(q rating.Decimal) rating.Decimal {
 		if f.Equal(q) {
 			return f
 		}
-		return f.Add(rating.One)
+		return f.Add(money.One)
 	case MutateMap:
 		return m.MutateMap[q.String()]
 	}
@@ -121,10 +121,10 @@ func (m *Metric) Convert(q rating.Decimal) rating.Decimal {
 }
 
 // floor rounds q down to an integer.
-func floor(q rating.Decimal) rating.Decimal {
+func floor(q money.Decimal) money.Decimal {
 	r := q.Round(0)
 	if r.Cmp(q) > 0 {
-		r = r.Sub(rating.One)
+		r = r.Sub(money.One)
 	}
 	return r
 }
@@ -193,7 +193,7 @@ func Default() *Config {
 // text: a number (0.001, 1e-3) or a fraction "a/b" (1/1024).
 type decimalText struct {
 	set bool
-	d   rating.Decimal
+	d   money.Decimal
 }
 
 func (t *decimalText) UnmarshalYAML(n *yaml.Node) error {
@@ -209,25 +209,25 @@ func (t *decimalText) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // ParseNumber reads a decimal number or a fraction "a/b" exactly (a
-// fraction is rounded to rating.MaxScale digits).
-func ParseNumber(s string) (rating.Decimal, error) {
+// fraction is rounded to money.MaxScale digits).
+func ParseNumber(s string) (money.Decimal, error) {
 	s = strings.TrimSpace(s)
 	if num, den, ok := strings.Cut(s, "/"); ok {
-		n, err := rating.Parse(num)
+		n, err := money.Parse(num)
 		if err != nil {
-			return rating.Decimal{}, err
+			return money.Decimal{}, err
 		}
-		d, err := rating.Parse(den)
+		d, err := money.Parse(den)
 		if err != nil {
-			return rating.Decimal{}, err
+			return money.Decimal{}, err
 		}
 		q, err := n.Quo(d)
 		if err != nil {
-			return rating.Decimal{}, errs.E(errs.Invalid, "%q divides by zero", s)
+			return money.Decimal{}, errs.E(errs.Invalid, "%q divides by zero", s)
 		}
 		return q, nil
 	}
-	return rating.Parse(s)
+	return money.Parse(s)
 }
 
 type metricYAML struct {
@@ -326,7 +326,7 @@ func buildMetric(name string, y *metricYAML) (*Metric, error) {
 		return nil, bad("invalid alt_name %q", y.AltName)
 	}
 	m := &Metric{Name: name, AltName: y.AltName, Unit: y.Unit, Description: y.Description,
-		Factor: rating.One, Mutate: MutateNone, ExtraArgs: map[string]string{}}
+		Factor: money.One, Mutate: MutateNone, ExtraArgs: map[string]string{}}
 	if y.Factor.set {
 		m.Factor = y.Factor.d
 	}
@@ -345,7 +345,7 @@ func buildMetric(name string, y *metricYAML) (*Metric, error) {
 		if len(y.MutateMap) == 0 {
 			return nil, bad("mutate MAP needs a mutate_map")
 		}
-		m.MutateMap = map[string]rating.Decimal{}
+		m.MutateMap = map[string]money.Decimal{}
 		for k, v := range y.MutateMap {
 			kd, err := ParseNumber(k)
 			if err != nil {

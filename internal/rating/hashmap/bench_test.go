@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 )
@@ -74,15 +75,15 @@ func benchFrame(n int) *rating.DataFrame {
 		id := fmt.Sprintf("res-%d", i)
 		switch i % 3 {
 		case 0:
-			f.Add("instance", rating.DataPoint{Qty: rating.NewFromInt(1), Unit: "instance", ResourceID: id, ProjectID: "project-1",
+			f.Add("instance", rating.DataPoint{Qty: money.NewFromInt(1), Unit: "instance", ResourceID: id, ProjectID: "project-1",
 				GroupBy:  map[string]string{"id": id, "project_id": "project-1"},
 				Metadata: map[string]string{"flavor_id": flavors[i%len(flavors)], "os": oses[i%2], "region": regions[i%3], "vcpus": fmt.Sprint(1 << (i % 5))}})
 		case 1:
-			f.Add("volume.size", rating.DataPoint{Qty: rating.NewFromInt(int64(10 + i%300)), Unit: "GiB", ResourceID: id,
+			f.Add("volume.size", rating.DataPoint{Qty: money.NewFromInt(int64(10 + i%300)), Unit: "GiB", ResourceID: id,
 				GroupBy:  map[string]string{"id": id, "project_id": "project-1"},
 				Metadata: map[string]string{"volume_type": vtypes[i%len(vtypes)]}})
 		default:
-			f.Add("image.size", rating.DataPoint{Qty: rating.New(int64(100+i), 1), Unit: "MiB", ResourceID: id,
+			f.Add("image.size", rating.DataPoint{Qty: money.New(int64(100+i), 1), Unit: "MiB", ResourceID: id,
 				GroupBy:  map[string]string{"id": id, "project_id": "project-1"},
 				Metadata: map[string]string{"disk_format": []string{"qcow2", "raw"}[i%2], "visibility": []string{"public", "private"}[i%2]}})
 		}

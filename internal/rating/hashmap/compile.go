@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 )
 
@@ -51,9 +52,9 @@ type Counts struct {
 type compiledRule struct {
 	group  int32
 	flat   bool
-	cost   rating.Decimal
-	level  rating.Decimal // thresholds only
-	value  string         // field mappings only
+	cost   money.Decimal
+	level  money.Decimal // thresholds only
+	value  string        // field mappings only
 	tenant string
 	valid  Validity
 }
@@ -200,15 +201,15 @@ func (c *Compiled) Counts() Counts { return c.counts }
 type entry struct {
 	group int32
 	flat  bool
-	cost  rating.Decimal
+	cost  money.Decimal
 }
 
 // thEntry is a threshold as the hot path sees it.
 type thEntry struct {
 	group int32
 	flat  bool
-	level rating.Decimal
-	cost  rating.Decimal
+	level money.Decimal
+	cost  money.Decimal
 }
 
 type fieldView struct {
@@ -326,10 +327,10 @@ func (c *Compiled) buildView(tenant string, at time.Time) *view {
 
 // groupAcc accumulates one group's matches for one point.
 type groupAcc struct {
-	flat    rating.Decimal
-	rate    rating.Decimal
-	thLevel rating.Decimal
-	thCost  rating.Decimal
+	flat    money.Decimal
+	rate    money.Decimal
+	thLevel money.Decimal
+	thCost  money.Decimal
 	hasTh   bool
 	thFlat  bool
 	thField bool
@@ -349,7 +350,7 @@ func newPricer(ngroups int) *pricer {
 func (pr *pricer) group(g int32) *groupAcc {
 	a := &pr.acc[g]
 	if !a.active {
-		*a = groupAcc{rate: rating.One, active: true}
+		*a = groupAcc{rate: money.One, active: true}
 		pr.touched = append(pr.touched, g)
 	}
 	return a
@@ -364,7 +365,7 @@ func (pr *pricer) mapping(e *entry) {
 	}
 }
 
-var minusOne = rating.NewFromInt(-1)
+var minusOne = money.NewFromInt(-1)
 
 func (pr *pricer) threshold(t *thEntry, field bool) {
 	a := pr.group(t.group)
@@ -381,7 +382,7 @@ func (pr *pricer) threshold(t *thEntry, field bool) {
 }
 
 // price returns the hashmap price of p under sv, and whether any rule matched.
-func (pr *pricer) price(sv *serviceView, p *rating.DataPoint) (rating.Decimal, bool) {
+func (pr *pricer) price(sv *serviceView, p *rating.DataPoint) (money.Decimal, bool) {
 	pr.touched = pr.touched[:0]
 	for i := range sv.mappings {
 		pr.mapping(&sv.mappings[i])
@@ -407,7 +408,7 @@ func (pr *pricer) price(sv *serviceView, p *rating.DataPoint) (rating.Decimal, b
 		}
 		// A value that is not a number matches no threshold (CloudKitty
 		// would fail the whole run on it).
-		lvl, ok := rating.TryParse(val)
+		lvl, ok := money.TryParse(val)
 		if !ok {
 			continue
 		}
@@ -418,9 +419,9 @@ func (pr *pricer) price(sv *serviceView, p *rating.DataPoint) (rating.Decimal, b
 		}
 	}
 	if len(pr.touched) == 0 {
-		return rating.Decimal{}, false
+		return money.Decimal{}, false
 	}
-	var total rating.Decimal
+	var total money.Decimal
 	for _, g := range pr.touched {
 		a := &pr.acc[g]
 		flat, rate := a.flat, a.rate
@@ -473,11 +474,11 @@ func (c *Compiled) Rate(ctx context.Context, f *rating.DataFrame) error {
 
 // Price returns the hashmap price of one point of metric type t for tenant
 // at instant at (without adding it anywhere); for previews and tests.
-func (c *Compiled) Price(tenant string, at time.Time, t string, p *rating.DataPoint) rating.Decimal {
+func (c *Compiled) Price(tenant string, at time.Time, t string, p *rating.DataPoint) money.Decimal {
 	v := c.viewFor(tenant, at)
 	sv, ok := v.services[t]
 	if !ok {
-		return rating.Decimal{}
+		return money.Decimal{}
 	}
 	price, _ := newPricer(v.ngroups).price(sv, p)
 	return price

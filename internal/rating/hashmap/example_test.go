@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 )
@@ -15,10 +16,10 @@ func ExampleCompile() {
 	rules := hashmap.Rules{
 		Services: []hashmap.Service{{ID: "svc", Name: "volume.size"}},
 		Groups:   []hashmap.Group{{ID: "grp", Name: "volume_thresholds"}},
-		Mappings: []hashmap.Mapping{{ID: "m", ServiceID: "svc", Type: hashmap.TypeFlat, Cost: rating.MustParse("0.001"), GroupID: "grp"}},
+		Mappings: []hashmap.Mapping{{ID: "m", ServiceID: "svc", Type: hashmap.TypeFlat, Cost: money.MustParse("0.001"), GroupID: "grp"}},
 		Thresholds: []hashmap.Threshold{
-			{ID: "t50", ServiceID: "svc", Level: rating.MustParse("50"), Type: hashmap.TypeRate, Cost: rating.MustParse("0.98"), GroupID: "grp"},
-			{ID: "t200", ServiceID: "svc", Level: rating.MustParse("200"), Type: hashmap.TypeRate, Cost: rating.MustParse("0.95"), GroupID: "grp"},
+			{ID: "t50", ServiceID: "svc", Level: money.MustParse("50"), Type: hashmap.TypeRate, Cost: money.MustParse("0.98"), GroupID: "grp"},
+			{ID: "t200", ServiceID: "svc", Level: money.MustParse("200"), Type: hashmap.TypeRate, Cost: money.MustParse("0.95"), GroupID: "grp"},
 		},
 	}
 	if err := rules.Validate(); err != nil {
@@ -34,7 +35,7 @@ func ExampleCompile() {
 	begin := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := rating.NewDataFrame(begin, begin.Add(time.Hour), "project")
 	for _, gib := range []int64{20, 80, 250} {
-		f.Add("volume.size", rating.DataPoint{Qty: rating.NewFromInt(gib), Unit: "GiB"})
+		f.Add("volume.size", rating.DataPoint{Qty: money.NewFromInt(gib), Unit: "GiB"})
 	}
 	if err := p.Rate(context.Background(), f); err != nil {
 		panic(err)

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 )
 
-func dec(s string) rating.Decimal { return rating.MustParse(s) }
+func dec(s string) money.Decimal { return money.MustParse(s) }
 
 var (
 	jan = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -6,8 +6,9 @@
 // priced independently and added up, optionally tied to a tenant and to a
 // validity window.
 //
-// The package holds the rule model and its validation (with CloudKitty's
-// status codes and messages, see Violations), the compiled, pre-indexed form
+// The package holds the rule model and its validation (errs errors whose
+// cause is a Violation: the kind of rule broken and its facts, which the
+// faces word as their protocols do), the compiled, pre-indexed form
 // the rating hot path uses (Compile), and the rating.Module that prices
 // frames with it. It does no I/O: the store keeps the rules, the HTTP face
 // validates changes with a Rules value and swaps in a new Compile result.
@@ -35,7 +36,7 @@ package hashmap
 import (
 	"time"
 
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 )
 
 // Type is the kind of a mapping or threshold: flat or rate.
@@ -119,7 +120,7 @@ type Mapping struct {
 	// Type is flat or rate.
 	Type Type `json:"type"`
 	// Cost is the flat cost per unit or the rate multiplier.
-	Cost rating.Decimal `json:"cost"`
+	Cost money.Decimal `json:"cost"`
 	// GroupID is the group; empty is the default group.
 	GroupID string `json:"group_id,omitempty"`
 	// TenantID ties the mapping to one tenant; empty applies to all.
@@ -138,11 +139,11 @@ type Threshold struct {
 	// FieldID is set for a field threshold (level compared with the field's value).
 	FieldID string `json:"field_id,omitempty"`
 	// Level is the value from which the threshold applies (inclusive).
-	Level rating.Decimal `json:"level"`
+	Level money.Decimal `json:"level"`
 	// Type is flat or rate.
 	Type Type `json:"type"`
 	// Cost is the flat amount or the rate multiplier.
-	Cost rating.Decimal `json:"cost"`
+	Cost money.Decimal `json:"cost"`
 	// GroupID is the group; empty is the default group.
 	GroupID string `json:"group_id,omitempty"`
 	// TenantID ties the threshold to one tenant; empty applies to all.

@@ -8,11 +8,11 @@ import (
 	"github.com/skyfold/skyfold/internal/errs"
 )
 
-// Kind names one way a hashmap object can be refused.
+// Kind names one way a hashmap object can be refused. The faces key their
+// wire answers (status, message) on it.
 type Kind string
 
-// The ways a hashmap object can be refused; Violations gives each one's
-// CloudKitty HTTP status and message.
+// The ways a hashmap object can be refused.
 const (
 	KindNameRequired       Kind = "name_required"         // a service, field or group without a name
 	KindServiceExists      Kind = "service_exists"        // a service name already taken
@@ -36,90 +36,42 @@ const (
 	KindStartInPast        Kind = "start_in_past"         // a new rule starting in the past
 )
 
-// ViolationInfo documents one Kind: the HTTP status and message text
-// CloudKitty's v1 API answers with, so the /v1 face can answer the same.
-type ViolationInfo struct {
-	// Kind is the violation.
-	Kind Kind
-	// Status is CloudKitty's HTTP status for it.
-	Status int
-	// Format is the message, with fmt verbs for the variable parts.
-	Format string
-	// Origin says where the text comes from: "cloudkitty" (its hashmap
-	// code), "wsme" (its API framework's input validation) or "skyfold" (a
-	// check CloudKitty lacks; status chosen to match its other 400s).
-	Origin string
-}
-
-// Violations is the table of refusals, in the order the checks run.
-//
-//	kind                    status  message (CloudKitty text; %s filled in)
-//	name_required           400     Invalid input for field/attribute name. Value: 'None'. Mandatory field missing.   [wsme]
-//	service_exists          409     Service %s already exists (UUID: %s)
-//	field_no_service        400     Invalid input for field/attribute service_id. Value: 'None'. Mandatory field missing.   [wsme]
-//	field_unknown_service   409     No such service: None (UUID: %s)   [sic: CloudKitty answers 409 on field create]
-//	field_exists            409     Field %s already exists (UUID: %s)
-//	group_exists            409     Group %s already exists (UUID: %s)
-//	bad_type                400     Invalid input for field/attribute type. Value: '%s'. Value should be one of: flat, rate   [wsme]
-//	two_parents             400     You can only specify one parent.
-//	no_parent               400     You must specify one parent.
-//	value_on_service        400     You can't specify a value and a service_id.
-//	value_required          400     You must specify a value for a field mapping.
-//	negative_cost           400     cost must not be negative for a %s %s   [skyfold]
-//	negative_level          400     level must not be negative   [skyfold]
-//	start_after_end         400     Cannot create a rule with start after end. start=[%s] end=[%s].
-//	start_in_past           400     Cannot create a rule with start in the past. start=[%s] current time=[%s].
-//	no_such_service         400     No such service: None (UUID: %s)
-//	no_such_field           400     No such field: %s
-//	no_such_group           400     No such group: None (UUID: %s)
-//	mapping_exists          409     Mapping '%s' already exists for %s '%s', tenant: '%s'
-//	threshold_exists        409     Threshold '%s' already exists for %s '%s', tenant: '%s'
-//
-// Python's None prints as 'None': a service mapping's value and an absent
-// tenant show as 'None'. CloudKitty leaves the tenant out of a threshold
-// conflict (always 'None'); Skyfold names it. A missing object on GET or
-// DELETE is errs.NotFound (CloudKitty: 404 "No such mapping: <id>").
-var Violations = []ViolationInfo{
-	{KindNameRequired, 400, "Invalid input for field/attribute name. Value: 'None'. Mandatory field missing.", "wsme"},
-	{KindServiceExists, 409, "Service %s already exists (UUID: %s)", "cloudkitty"},
-	{KindFieldNoService, 400, "Invalid input for field/attribute service_id. Value: 'None'. Mandatory field missing.", "wsme"},
-	{KindFieldUnknownParent, 409, "No such service: None (UUID: %s)", "cloudkitty"},
-	{KindFieldExists, 409, "Field %s already exists (UUID: %s)", "cloudkitty"},
-	{KindGroupExists, 409, "Group %s already exists (UUID: %s)", "cloudkitty"},
-	{KindBadType, 400, "Invalid input for field/attribute type. Value: '%s'. Value should be one of: flat, rate", "wsme"},
-	{KindTwoParents, 400, "You can only specify one parent.", "cloudkitty"},
-	{KindNoParent, 400, "You must specify one parent.", "cloudkitty"},
-	{KindValueOnService, 400, "You can't specify a value and a service_id.", "cloudkitty"},
-	{KindValueRequired, 400, "You must specify a value for a field mapping.", "cloudkitty"},
-	{KindNegativeCost, 400, "cost must not be negative for a %s %s", "skyfold"},
-	{KindNegativeLevel, 400, "level must not be negative", "skyfold"},
-	{KindStartAfterEnd, 400, "Cannot create a rule with start after end. start=[%s] end=[%s].", "cloudkitty"},
-	{KindStartInPast, 400, "Cannot create a rule with start in the past. start=[%s] current time=[%s].", "cloudkitty"},
-	{KindNoSuchService, 400, "No such service: None (UUID: %s)", "cloudkitty"},
-	{KindNoSuchField, 400, "No such field: %s", "cloudkitty"},
-	{KindNoSuchGroup, 400, "No such group: None (UUID: %s)", "cloudkitty"},
-	{KindMappingExists, 409, "Mapping '%s' already exists for %s '%s', tenant: '%s'", "cloudkitty"},
-	{KindThresholdExists, 409, "Threshold '%s' already exists for %s '%s', tenant: '%s'", "cloudkitty"},
-}
-
-func violationInfo(k Kind) ViolationInfo {
-	for _, v := range Violations {
-		if v.Kind == k {
-			return v
-		}
-	}
-	panic("hashmap: unknown violation kind " + string(k))
+// Kinds lists every Kind, in the order the checks run, so that a face can
+// prove it answers each one.
+func Kinds() []Kind {
+	return []Kind{KindNameRequired, KindServiceExists, KindFieldNoService, KindFieldUnknownParent, KindFieldExists,
+		KindGroupExists, KindBadType, KindTwoParents, KindNoParent, KindValueOnService, KindValueRequired,
+		KindNegativeCost, KindNegativeLevel, KindStartAfterEnd, KindStartInPast, KindNoSuchService, KindNoSuchField,
+		KindNoSuchGroup, KindMappingExists, KindThresholdExists}
 }
 
 // Violation is the cause inside every validation error this package
-// returns: which rule was broken and CloudKitty's HTTP status for it.
+// returns: which rule was broken and the facts a face needs to word it.
+// Fields a kind does not use are empty.
 type Violation struct {
 	// Kind is the broken rule.
 	Kind Kind
-	// Status is CloudKitty's HTTP status.
-	Status int
 	// Field is the input field at fault.
 	Field string
+	// Value is the value at fault: the name taken (*_exists of services,
+	// fields, groups), the type (bad_type, negative_cost), the id not found
+	// (no_such_*, field_unknown_service), the mapping value or threshold
+	// level taken (mapping_exists, threshold_exists).
+	Value string
+	// OtherID is the id of the object already holding the name (*_exists
+	// of services, fields, groups).
+	OtherID string
+	// Rule is "mapping" or "threshold" (negative_cost).
+	Rule string
+	// Parent and ParentID are the kind ("service" or "field") and id of the
+	// rule's parent (mapping_exists, threshold_exists).
+	Parent, ParentID string
+	// TenantID is the rule's tenant, "" for none (mapping_exists,
+	// threshold_exists).
+	TenantID string
+	// Start and End are the refused window (start_after_end); for
+	// start_in_past, Start and the current time as End.
+	Start, End time.Time
 }
 
 // Error names the broken rule.
@@ -132,40 +84,23 @@ func ViolationOf(err error) (*Violation, bool) {
 	return v, ok
 }
 
-// violate builds the errs.Error for kind: code Conflict for CloudKitty's 409
-// duplicates, Invalid otherwise, with the CloudKitty message and the Violation.
-func violate(kind Kind, field string, args ...any) error {
-	info := violationInfo(kind)
+// duplicates are the kinds that refuse a name or key already taken.
+var duplicates = map[Kind]bool{KindServiceExists: true, KindFieldExists: true, KindGroupExists: true,
+	KindMappingExists: true, KindThresholdExists: true}
+
+// violate builds the errs.Error for v: code Conflict for a name or key
+// already taken, Invalid with the field at fault otherwise; reason is the
+// caller-safe text, the Violation the cause a face words its own way.
+func violate(v Violation, reason string) error {
 	code := errs.Invalid
-	if info.Status == 409 && kind != KindFieldUnknownParent {
+	if duplicates[v.Kind] {
 		code = errs.Conflict
 	}
-	msg := info.Format
-	if len(args) > 0 {
-		msg = fmt.Sprintf(info.Format, args...)
-	}
-	e := &errs.Error{Code: code, Message: msg, Op: "hashmap", Err: &Violation{Kind: kind, Status: info.Status, Field: field}}
+	e := &errs.Error{Code: code, Message: v.Field + " " + reason, Op: "hashmap", Err: &v}
 	if code == errs.Invalid {
-		e.Fields = []errs.FieldError{{Field: field, Reason: msg}}
+		e.Fields = []errs.FieldError{{Field: v.Field, Reason: reason}}
 	}
 	return e
-}
-
-// pyStr prints a Go string as Python prints an optional one: "" is None.
-func pyStr(s string) string {
-	if s == "" {
-		return "None"
-	}
-	return s
-}
-
-// pyTime prints t as Python's str(datetime) does ("2024-05-01 10:00:00").
-func pyTime(t time.Time) string {
-	t = t.UTC()
-	if t.Nanosecond()/1000 != 0 {
-		return t.Format("2006-01-02 15:04:05.000000")
-	}
-	return t.Format("2006-01-02 15:04:05")
 }
 
 // others reports whether the i-th stored object is another object than
@@ -180,11 +115,12 @@ func (r *Rules) CheckService(s Service) error { return r.checkService(s, -1) }
 
 func (r *Rules) checkService(s Service, self int) error {
 	if s.Name == "" {
-		return violate(KindNameRequired, "name")
+		return violate(Violation{Kind: KindNameRequired, Field: "name"}, "is required")
 	}
 	for i, o := range r.Services {
 		if others(i, self, s.ID, o.ID) && o.Name == s.Name {
-			return violate(KindServiceExists, "name", s.Name, o.ID)
+			return violate(Violation{Kind: KindServiceExists, Field: "name", Value: s.Name, OtherID: o.ID},
+				fmt.Sprintf("%q is taken by service %s", s.Name, o.ID))
 		}
 	}
 	return nil
@@ -195,17 +131,19 @@ func (r *Rules) CheckField(f Field) error { return r.checkField(f, -1) }
 
 func (r *Rules) checkField(f Field, self int) error {
 	if f.Name == "" {
-		return violate(KindNameRequired, "name")
+		return violate(Violation{Kind: KindNameRequired, Field: "name"}, "is required")
 	}
 	if f.ServiceID == "" {
-		return violate(KindFieldNoService, "service_id")
+		return violate(Violation{Kind: KindFieldNoService, Field: "service_id"}, "is required")
 	}
 	if _, ok := r.service(f.ServiceID); !ok {
-		return violate(KindFieldUnknownParent, "service_id", f.ServiceID)
+		return violate(Violation{Kind: KindFieldUnknownParent, Field: "service_id", Value: f.ServiceID},
+			fmt.Sprintf("names no service (%s)", f.ServiceID))
 	}
 	for i, o := range r.Fields {
 		if others(i, self, f.ID, o.ID) && o.ServiceID == f.ServiceID && o.Name == f.Name {
-			return violate(KindFieldExists, "name", f.Name, o.ID)
+			return violate(Violation{Kind: KindFieldExists, Field: "name", Value: f.Name, OtherID: o.ID},
+				fmt.Sprintf("%q is taken by field %s", f.Name, o.ID))
 		}
 	}
 	return nil
@@ -216,11 +154,12 @@ func (r *Rules) CheckGroup(g Group) error { return r.checkGroup(g, -1) }
 
 func (r *Rules) checkGroup(g Group, self int) error {
 	if g.Name == "" {
-		return violate(KindNameRequired, "name")
+		return violate(Violation{Kind: KindNameRequired, Field: "name"}, "is required")
 	}
 	for i, o := range r.Groups {
 		if others(i, self, g.ID, o.ID) && o.Name == g.Name {
-			return violate(KindGroupExists, "name", g.Name, o.ID)
+			return violate(Violation{Kind: KindGroupExists, Field: "name", Value: g.Name, OtherID: o.ID},
+				fmt.Sprintf("%q is taken by group %s", g.Name, o.ID))
 		}
 	}
 	return nil
@@ -230,21 +169,24 @@ func (r *Rules) checkGroup(g Group, self int) error {
 // and thresholds.
 func (r *Rules) checkRefs(serviceID, fieldID, groupID string, v Validity) error {
 	if !v.Start.IsZero() && !v.End.IsZero() && v.End.Before(v.Start) {
-		return violate(KindStartAfterEnd, "end", pyTime(v.Start), pyTime(v.End))
+		return violate(Violation{Kind: KindStartAfterEnd, Field: "end", Start: v.Start, End: v.End}, "must not be before start")
 	}
 	if serviceID != "" {
 		if _, ok := r.service(serviceID); !ok {
-			return violate(KindNoSuchService, "service_id", serviceID)
+			return violate(Violation{Kind: KindNoSuchService, Field: "service_id", Value: serviceID},
+				fmt.Sprintf("names no service (%s)", serviceID))
 		}
 	}
 	if fieldID != "" {
 		if _, ok := r.field(fieldID); !ok {
-			return violate(KindNoSuchField, "field_id", fieldID)
+			return violate(Violation{Kind: KindNoSuchField, Field: "field_id", Value: fieldID},
+				fmt.Sprintf("names no field (%s)", fieldID))
 		}
 	}
 	if groupID != "" {
 		if _, ok := r.group(groupID); !ok {
-			return violate(KindNoSuchGroup, "group_id", groupID)
+			return violate(Violation{Kind: KindNoSuchGroup, Field: "group_id", Value: groupID},
+				fmt.Sprintf("names no group (%s)", groupID))
 		}
 	}
 	return nil
@@ -263,20 +205,20 @@ func (r *Rules) CheckMapping(m Mapping) error { return r.checkMapping(m, -1) }
 
 func (r *Rules) checkMapping(m Mapping, self int) error {
 	if !m.Type.Valid() {
-		return violate(KindBadType, "type", string(m.Type))
+		return violate(Violation{Kind: KindBadType, Field: "type", Value: string(m.Type)}, "must be flat or rate")
 	}
 	switch {
 	case m.ServiceID != "" && m.FieldID != "":
-		return violate(KindTwoParents, "service_id")
+		return violate(Violation{Kind: KindTwoParents, Field: "service_id"}, "and field_id exclude each other")
 	case m.ServiceID == "" && m.FieldID == "":
-		return violate(KindNoParent, "service_id")
+		return violate(Violation{Kind: KindNoParent, Field: "service_id"}, "or field_id is required")
 	case m.Value != "" && m.ServiceID != "":
-		return violate(KindValueOnService, "value")
+		return violate(Violation{Kind: KindValueOnService, Field: "value"}, "is not allowed on a service mapping")
 	case m.Value == "" && m.FieldID != "":
-		return violate(KindValueRequired, "value")
+		return violate(Violation{Kind: KindValueRequired, Field: "value"}, "is required on a field mapping")
 	}
 	if m.Cost.Sign() < 0 {
-		return violate(KindNegativeCost, "cost", m.Type, "mapping")
+		return violate(Violation{Kind: KindNegativeCost, Field: "cost", Value: string(m.Type), Rule: "mapping"}, "must not be negative")
 	}
 	if err := r.checkRefs(m.ServiceID, m.FieldID, m.GroupID, m.Validity); err != nil {
 		return err
@@ -286,7 +228,8 @@ func (r *Rules) checkMapping(m Mapping, self int) error {
 			o.Value == m.Value && o.GroupID == m.GroupID && o.TenantID == m.TenantID &&
 			o.Validity.overlaps(m.Validity) {
 			ptype, pid := parentOf(m.ServiceID, m.FieldID)
-			return violate(KindMappingExists, "value", pyStr(m.Value), ptype, pid, pyStr(m.TenantID))
+			return violate(Violation{Kind: KindMappingExists, Field: "value", Value: m.Value, Parent: ptype, ParentID: pid,
+				TenantID: m.TenantID}, fmt.Sprintf("%q is taken by mapping %s", m.Value, o.ID))
 		}
 	}
 	return nil
@@ -298,20 +241,20 @@ func (r *Rules) CheckThreshold(t Threshold) error { return r.checkThreshold(t, -
 
 func (r *Rules) checkThreshold(t Threshold, self int) error {
 	if !t.Type.Valid() {
-		return violate(KindBadType, "type", string(t.Type))
+		return violate(Violation{Kind: KindBadType, Field: "type", Value: string(t.Type)}, "must be flat or rate")
 	}
 	switch {
 	case t.ServiceID != "" && t.FieldID != "":
-		return violate(KindTwoParents, "service_id")
+		return violate(Violation{Kind: KindTwoParents, Field: "service_id"}, "and field_id exclude each other")
 	case t.ServiceID == "" && t.FieldID == "":
-		return violate(KindNoParent, "service_id")
+		return violate(Violation{Kind: KindNoParent, Field: "service_id"}, "or field_id is required")
 	}
 	// A flat threshold may be negative: a fixed discount from a level.
 	if t.Type == TypeRate && t.Cost.Sign() < 0 {
-		return violate(KindNegativeCost, "cost", t.Type, "threshold")
+		return violate(Violation{Kind: KindNegativeCost, Field: "cost", Value: string(t.Type), Rule: "threshold"}, "must not be negative")
 	}
 	if t.Level.Sign() < 0 {
-		return violate(KindNegativeLevel, "level")
+		return violate(Violation{Kind: KindNegativeLevel, Field: "level"}, "must not be negative")
 	}
 	if err := r.checkRefs(t.ServiceID, t.FieldID, t.GroupID, t.Validity); err != nil {
 		return err
@@ -321,7 +264,8 @@ func (r *Rules) checkThreshold(t Threshold, self int) error {
 			o.Level.Equal(t.Level) && o.GroupID == t.GroupID && o.TenantID == t.TenantID &&
 			o.Validity.overlaps(t.Validity) {
 			ptype, pid := parentOf(t.ServiceID, t.FieldID)
-			return violate(KindThresholdExists, "level", t.Level.String(), ptype, pid, pyStr(t.TenantID))
+			return violate(Violation{Kind: KindThresholdExists, Field: "level", Value: t.Level.String(), Parent: ptype,
+				ParentID: pid, TenantID: t.TenantID}, fmt.Sprintf("%s is taken by threshold %s", t.Level, o.ID))
 		}
 	}
 	return nil
@@ -332,7 +276,7 @@ func (r *Rules) checkThreshold(t Threshold, self int) error {
 // Check* so that loading stored rules never depends on the clock.
 func CheckSchedule(v Validity, now time.Time) error {
 	if !v.Start.IsZero() && v.Start.Before(now) {
-		return violate(KindStartInPast, "start", pyTime(v.Start), pyTime(now))
+		return violate(Violation{Kind: KindStartInPast, Field: "start", Start: v.Start, End: now}, "must not be in the past")
 	}
 	return nil
 }

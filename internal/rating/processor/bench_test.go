@@ -15,7 +15,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/cost"
 	"github.com/skyfold/skyfold/internal/inventory"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/collector"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 	"github.com/skyfold/skyfold/internal/rating/processor"
@@ -110,7 +110,7 @@ func benchRules(b *testing.B, rs *ratingstore.Store) {
 			b.Fatal(err)
 		}
 	}
-	d := rating.MustParse
+	d := money.MustParse
 	svc := map[string]string{}
 	for _, n := range []string{"instance", "cpu", "memory", "volume.size", "bucket.size", "ip.floating"} {
 		s, err := rs.CreateService(ctx, n)
@@ -217,7 +217,7 @@ func BenchmarkProcessorMonth(b *testing.B) {
 			b.Fatalf("stats = %+v", stats)
 		}
 		totals, err := costs.Sums(ctx, cost.Filter{Begin: monthStart, End: monthStart.AddDate(0, 1, 0)})
-		if err != nil || len(totals) != 1 || totals[0].Cost.Sign() <= 0 {
+		if err != nil || len(totals) != 1 || totals[0].Cost.Value.Sign() <= 0 {
 			b.Fatalf("totals = %v, %v", totals, err)
 		}
 		b.ReportMetric(float64(stats.Points)/wall.Seconds(), "points/s")

@@ -234,7 +234,7 @@ func (s *Service) processScope(ctx context.Context, sc *ratingstore.Scope, fails
 				st.Failed++
 				log.Error("rating: scope processing failed", "err", err)
 				ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				_ = s.store.SaveProgress(ectx, s.store.DB(), ratingstore.Progress{ScopeID: sc.ScopeID, LastError: err.Error()})
+				_ = s.store.SaveProgress(ectx, nil, ratingstore.Progress{ScopeID: sc.ScopeID, LastError: err.Error()})
 				cancel()
 			}
 			break
@@ -348,7 +348,7 @@ func (s *Service) processChunk(ctx context.Context, sc *ratingstore.Scope, fails
 		if len(cleared) > 0 {
 			res.worked = true
 			res.failures = keepFailures(fails, nil, cleared)
-			return res, s.store.SaveProgress(ctx, s.store.DB(), ratingstore.Progress{ScopeID: scope, Cleared: cleared})
+			return res, s.store.SaveProgress(ctx, nil, ratingstore.Progress{ScopeID: scope, Cleared: cleared})
 		}
 		return res, nil
 	}
@@ -376,7 +376,7 @@ func (s *Service) processChunk(ctx context.Context, sc *ratingstore.Scope, fails
 	for _, r := range retries {
 		tailTimes = append(tailTimes, r.from)
 	}
-	rb := newRunBuilder(s, scope, s.store.DB(), tailTimes)
+	rb := newRunBuilder(s, scope, tailTimes)
 	nowFail := s.now()
 	rate := func(f *rating.DataFrame) error {
 		if err := s.pipeline.Rate(ctx, f); err != nil {

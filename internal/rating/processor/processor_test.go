@@ -13,6 +13,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/cost"
 	"github.com/skyfold/skyfold/internal/inventory"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/collector"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
@@ -120,12 +121,12 @@ func (e *env) documentedRules() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.rs.CreateMapping(ctx, hashmap.Mapping{ServiceID: svc.ID, Type: hashmap.TypeFlat, Cost: rating.MustParse("0.001"), GroupID: grp.ID}); err != nil {
+	if _, err := e.rs.CreateMapping(ctx, hashmap.Mapping{ServiceID: svc.ID, Type: hashmap.TypeFlat, Cost: money.MustParse("0.001"), GroupID: grp.ID}); err != nil {
 		e.t.Fatal(err)
 	}
 	for lvl, c := range map[string]string{"50": "0.98", "200": "0.95"} {
-		if _, err := e.rs.CreateThreshold(ctx, hashmap.Threshold{ServiceID: svc.ID, Level: rating.MustParse(lvl), Type: hashmap.TypeRate,
-			Cost: rating.MustParse(c), GroupID: grp.ID}); err != nil {
+		if _, err := e.rs.CreateThreshold(ctx, hashmap.Threshold{ServiceID: svc.ID, Level: money.MustParse(lvl), Type: hashmap.TypeRate,
+			Cost: money.MustParse(c), GroupID: grp.ID}); err != nil {
 			e.t.Fatal(err)
 		}
 	}
@@ -221,7 +222,7 @@ func TestDocumentedExampleThroughProcessor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(totals) != 1 || totals[0].Cost.String() != "1.0077" { // 3 × (0.02 + 0.0784 + 0.2375)
+		if len(totals) != 1 || totals[0].Cost.Value.String() != "1.0077" { // 3 × (0.02 + 0.0784 + 0.2375)
 			t.Errorf("totals = %+v", totals)
 		}
 		// A window holding only the middle period counts one period.
@@ -229,8 +230,8 @@ func TestDocumentedExampleThroughProcessor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mid[0].Cost.String() != "0.3359" {
-			t.Errorf("middle period = %s, want 0.3359", mid[0].Cost)
+		if mid[0].Cost.String() != "0.3359 USD" {
+			t.Errorf("middle period = %s, want 0.3359 USD", mid[0].Cost)
 		}
 
 		// The next period extends the same records instead of adding rows.

@@ -44,7 +44,6 @@ type run struct {
 type runBuilder struct {
 	svc   *Service
 	scope string
-	db    bun.IDB
 
 	open  map[runKey]*run
 	hints map[string][]*run // by service: the run each point index extended last
@@ -57,8 +56,8 @@ type runBuilder struct {
 	points int
 }
 
-func newRunBuilder(s *Service, scope string, db bun.IDB, tailTimes []time.Time) *runBuilder {
-	return &runBuilder{svc: s, scope: scope, db: db, open: map[runKey]*run{}, hints: map[string][]*run{},
+func newRunBuilder(s *Service, scope string, tailTimes []time.Time) *runBuilder {
+	return &runBuilder{svc: s, scope: scope, open: map[runKey]*run{}, hints: map[string][]*run{},
 		tails: map[time.Time]map[string]*cost.Record{}, tailTimes: tailTimes}
 }
 
@@ -162,7 +161,7 @@ func (rb *runBuilder) tail(ctx context.Context, at time.Time, runKey string) (*c
 	at = at.UTC()
 	byKey, ok := rb.tails[at]
 	if !ok {
-		recs, err := rb.svc.costs.Query(ctx, rb.db, cost.Filter{EndsAt: at, Sources: []string{Source}, SubAccountIDs: []string{rb.scope}})
+		recs, err := rb.svc.costs.Query(ctx, nil, cost.Filter{EndsAt: at, Sources: []string{Source}, SubAccountIDs: []string{rb.scope}})
 		if err != nil {
 			return nil, err
 		}

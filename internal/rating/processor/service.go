@@ -27,10 +27,10 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 
 	"github.com/skyfold/skyfold/internal/cost"
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/collector"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
@@ -169,7 +169,7 @@ func New(st *ratingstore.Store, costs *cost.Service, collectors []collector.Coll
 	for _, c := range collectors {
 		s.collectors[c.Name()] = c
 	}
-	if st.DB().Dialect().Name() == dialect.SQLite {
+	if st.SerialWrites() {
 		s.writeMu = &sync.Mutex{}
 	}
 	def, ok := s.collectors[cfg.DefaultCollector]
@@ -196,12 +196,6 @@ func New(st *ratingstore.Store, costs *cost.Service, collectors []collector.Coll
 	})
 	return s, nil
 }
-
-// Store is the rating store (rules, scripts, settings, scope states).
-func (s *Service) Store() *ratingstore.Store { return s.store }
-
-// Costs is the cost record service rated usage is written to.
-func (s *Service) Costs() *cost.Service { return s.costs }
 
 // Config returns the effective configuration.
 func (s *Service) Config() Config { return s.cfg }
@@ -341,14 +335,14 @@ func (s *Service) ScriptStatus() []script.Status { return s.scripts.Status() }
 func (s *Service) Reload(ctx context.Context) error { return s.Load(ctx) }
 
 // Quote prices resources for scope as of now with the enabled modules.
-func (s *Service) Quote(ctx context.Context, scope string, resources []rating.Resource) (rating.Decimal, error) {
+func (s *Service) Quote(ctx context.Context, scope string, resources []rating.Resource) (money.Decimal, error) {
 	if err := s.reloadIfChanged(ctx); err != nil {
-		return rating.Decimal{}, err
+		return money.Decimal{}, err
 	}
 	total, err := s.pipeline.Quote(ctx, scope, resources)
 	if err != nil {
 		if ctx.Err() != nil {
-			return rating.Decimal{}, ctx.Err()
+			return money.Decimal{}, ctx.Err()
 		}
 		var me *rating.ModuleError
 		if errors.As(err, &me) {
@@ -365,7 +359,7 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
 	}
-	return s.store.DB().RunInTx(ctx, nil, fn)
+	return s.store.RunInTx(ctx, fn)
 }
 
 // LastCycle returns the statistics of the last processing cycle, if any.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/script"
 )
@@ -37,10 +38,10 @@ func benchScriptFrame(n int) *rating.DataFrame {
 	for i := range n {
 		id := fmt.Sprintf("res-%d", i)
 		if i%2 == 0 {
-			f.Add("instance", rating.DataPoint{Qty: rating.NewFromInt(1), Unit: "instance",
+			f.Add("instance", rating.DataPoint{Qty: money.NewFromInt(1), Unit: "instance",
 				GroupBy: map[string]string{"id": id, "project_id": "project-1"}, Metadata: map[string]string{"flavor_id": flavors[i%4]}})
 		} else {
-			f.Add("volume.size", rating.DataPoint{Qty: rating.NewFromInt(int64(10 + i%300)), Unit: "GiB",
+			f.Add("volume.size", rating.DataPoint{Qty: money.NewFromInt(int64(10 + i%300)), Unit: "GiB",
 				GroupBy: map[string]string{"id": id, "project_id": "project-1"}, Metadata: map[string]string{"volume_type": []string{"ssd", "hdd"}[i%4/2]}})
 		}
 	}

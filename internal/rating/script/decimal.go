@@ -9,14 +9,14 @@ import (
 	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/syntax"
 
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 )
 
-// decimalValue is a rating.Decimal inside Starlark: the type of qty and
+// decimalValue is a money.Decimal inside Starlark: the type of qty and
 // price. It supports + - * / with decimals, ints and floats (either side),
 // unary - and +, comparisons with other decimals, hashing, and the methods
 // float(), int() and round(places=0).
-type decimalValue struct{ d rating.Decimal }
+type decimalValue struct{ d money.Decimal }
 
 var (
 	_ starlark.Value      = decimalValue{}
@@ -53,34 +53,34 @@ func (v decimalValue) CompareSameType(op syntax.Token, y starlark.Value, _ int) 
 }
 
 // toDecimal converts a Starlark number (decimal, int or float) to a Decimal.
-func toDecimal(x starlark.Value) (rating.Decimal, bool, error) {
+func toDecimal(x starlark.Value) (money.Decimal, bool, error) {
 	switch x := x.(type) {
 	case decimalValue:
 		return x.d, true, nil
 	case starlark.Int:
 		if i, ok := x.Int64(); ok {
-			return rating.NewFromInt(i), true, nil
+			return money.NewFromInt(i), true, nil
 		}
 		b := x.BigInt()
 		if b.BitLen() > 140 { // more than 42 digits
-			return rating.Decimal{}, true, fmt.Errorf("int %s is too large for a decimal", x)
+			return money.Decimal{}, true, fmt.Errorf("int %s is too large for a decimal", x)
 		}
-		return rating.NewFromBig(b, 0), true, nil
+		return money.NewFromBig(b, 0), true, nil
 	case starlark.Float:
-		d, err := rating.NewFromFloat(float64(x))
+		d, err := money.NewFromFloat(float64(x))
 		if err != nil {
-			return rating.Decimal{}, true, fmt.Errorf("float %s cannot be a decimal", x)
+			return money.Decimal{}, true, fmt.Errorf("float %s cannot be a decimal", x)
 		}
 		return d, true, nil
 	}
-	return rating.Decimal{}, false, nil
+	return money.Decimal{}, false, nil
 }
 
 // checked refuses results too large to be a price or a quantity, which
 // also stops scripts from building huge numbers within their step budget.
-func checked(d rating.Decimal) (starlark.Value, error) {
-	if d.IntegerDigits() > rating.MaxIntegerDigits {
-		return nil, fmt.Errorf("decimal overflow: more than %d integer digits", rating.MaxIntegerDigits)
+func checked(d money.Decimal) (starlark.Value, error) {
+	if d.IntegerDigits() > money.MaxIntegerDigits {
+		return nil, fmt.Errorf("decimal overflow: more than %d integer digits", money.MaxIntegerDigits)
 	}
 	return decimalValue{d}, nil
 }
@@ -153,8 +153,8 @@ func (v decimalValue) Attr(name string) (starlark.Value, error) {
 			if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0, &places); err != nil {
 				return nil, err
 			}
-			if places < 0 || places > rating.MaxScale {
-				return nil, fmt.Errorf("round: places must be between 0 and %d", rating.MaxScale)
+			if places < 0 || places > money.MaxScale {
+				return nil, fmt.Errorf("round: places must be between 0 and %d", money.MaxScale)
 			}
 			return decimalValue{v.d.Round(int32(places))}, nil
 		}).BindReceiver(v), nil
@@ -171,7 +171,7 @@ func newDecimal(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 		return nil, err
 	}
 	if s, ok := x.(starlark.String); ok {
-		d, err := rating.Parse(string(s))
+		d, err := money.Parse(string(s))
 		if err != nil {
 			return nil, fmt.Errorf("%s: invalid decimal %s", b.Name(), s)
 		}

@@ -13,6 +13,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 )
 
@@ -107,12 +108,12 @@ func get(m starlark.Value, key starlark.Value) (starlark.Value, bool) {
 
 // readPrices reads the prices the script left in data, by position, into a
 // new slice per metric type; it changes nothing when the output is invalid.
-func readPrices(f *rating.DataFrame, data starlark.Value) (map[string][]rating.Decimal, error) {
+func readPrices(f *rating.DataFrame, data starlark.Value) (map[string][]money.Decimal, error) {
 	usage, ok := get(data, kUsage)
 	if !ok {
 		return nil, errors.New(`data has no "usage" mapping`)
 	}
-	out := make(map[string][]rating.Decimal, len(f.Usage))
+	out := make(map[string][]money.Decimal, len(f.Usage))
 	for t, pts := range f.Usage {
 		v, ok := get(usage, starlark.String(t))
 		if !ok {
@@ -122,7 +123,7 @@ func readPrices(f *rating.DataFrame, data starlark.Value) (map[string][]rating.D
 		if !ok || seq.Len() != len(pts) {
 			return nil, fmt.Errorf("data[\"usage\"][%q] must stay a list of %d points", t, len(pts))
 		}
-		prices := make([]rating.Decimal, len(pts))
+		prices := make([]money.Decimal, len(pts))
 		for i := range pts {
 			price, err := pointPrice(seq.Index(i))
 			if err != nil {
@@ -135,37 +136,37 @@ func readPrices(f *rating.DataFrame, data starlark.Value) (map[string][]rating.D
 	return out, nil
 }
 
-func pointPrice(item starlark.Value) (rating.Decimal, error) {
+func pointPrice(item starlark.Value) (money.Decimal, error) {
 	if _, ok := item.(starlark.Mapping); !ok {
-		return rating.Decimal{}, fmt.Errorf("point is a %s, not a dict", item.Type())
+		return money.Decimal{}, fmt.Errorf("point is a %s, not a dict", item.Type())
 	}
 	rt, ok := get(item, kRating)
 	if !ok || rt == starlark.None {
-		return rating.Decimal{}, nil
+		return money.Decimal{}, nil
 	}
 	if _, ok := rt.(starlark.Mapping); !ok {
-		return rating.Decimal{}, fmt.Errorf(`"rating" is a %s, not a dict`, rt.Type())
+		return money.Decimal{}, fmt.Errorf(`"rating" is a %s, not a dict`, rt.Type())
 	}
 	p, ok := get(rt, kPrice)
 	if !ok || p == starlark.None {
-		return rating.Decimal{}, nil
+		return money.Decimal{}, nil
 	}
 	if s, ok := p.(starlark.String); ok {
-		d, err := rating.Parse(string(s))
+		d, err := money.Parse(string(s))
 		if err != nil {
-			return rating.Decimal{}, fmt.Errorf("price %s is not a number", s)
+			return money.Decimal{}, fmt.Errorf("price %s is not a number", s)
 		}
 		return d, nil
 	}
 	d, ok, err := toDecimal(p)
 	if err != nil {
-		return rating.Decimal{}, fmt.Errorf("price: %w", err)
+		return money.Decimal{}, fmt.Errorf("price: %w", err)
 	}
 	if !ok {
-		return rating.Decimal{}, fmt.Errorf("price is a %s, not a number", p.Type())
+		return money.Decimal{}, fmt.Errorf("price is a %s, not a number", p.Type())
 	}
-	if d.IntegerDigits() > rating.MaxIntegerDigits {
-		return rating.Decimal{}, fmt.Errorf("price %s is too large", d)
+	if d.IntegerDigits() > money.MaxIntegerDigits {
+		return money.Decimal{}, fmt.Errorf("price %s is too large", d)
 	}
 	return d, nil
 }

@@ -32,7 +32,7 @@
 // its shortest representation) or a numeric string; a missing rating or
 // price is 0, as in CloudKitty.
 //
-// Numbers: qty and price are decimals (exact, see rating.Decimal). Decimal(x)
+// Numbers: qty and price are decimals (exact, see money.Decimal). Decimal(x)
 // and decimal.Decimal(x) build one from an int, a float or a string;
 // decimals mix with ints and floats in + - * /, and have float(), int() and
 // round(places) methods. Starlark cannot order a decimal against an int:
@@ -44,7 +44,7 @@
 //
 // Every run is bounded (see Limits): the script's size, the number of
 // points handed to it, Starlark execution steps, wall time (timeout and the
-// caller's context), the magnitude of decimals (rating.MaxIntegerDigits)
+// caller's context), the magnitude of decimals (money.MaxIntegerDigits)
 // and, approximately, memory: a watchdog samples the process's allocation
 // counter every few milliseconds and cancels the script when the bytes
 // allocated since it started exceed MaxAllocBytes. That counter is

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 	"github.com/skyfold/skyfold/internal/rating/script"
@@ -15,7 +16,7 @@ import (
 
 var jan = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func dec(s string) rating.Decimal { return rating.MustParse(s) }
+func dec(s string) money.Decimal { return money.MustParse(s) }
 
 func frame() *rating.DataFrame {
 	f := rating.NewDataFrame(jan, jan.Add(time.Hour), "project-1")

@@ -11,7 +11,7 @@ import (
 
 	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/ids"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 )
 
@@ -43,33 +43,33 @@ type groupRow struct {
 type mappingRow struct {
 	bun.BaseModel `bun:"table:hashmap_mappings,alias:m"`
 
-	ID        string         `bun:"id,pk"`
-	ServiceID string         `bun:"service_id"`
-	FieldID   string         `bun:"field_id"`
-	Value     string         `bun:"value"`
-	Type      string         `bun:"type"`
-	Cost      rating.Decimal `bun:"cost"`
-	GroupID   string         `bun:"group_id"`
-	TenantID  string         `bun:"tenant_id"`
-	StartAt   *time.Time     `bun:"start_at"`
-	EndAt     *time.Time     `bun:"end_at"`
-	CreatedAt time.Time      `bun:"created_at"`
+	ID        string        `bun:"id,pk"`
+	ServiceID string        `bun:"service_id"`
+	FieldID   string        `bun:"field_id"`
+	Value     string        `bun:"value"`
+	Type      string        `bun:"type"`
+	Cost      money.Decimal `bun:"cost"`
+	GroupID   string        `bun:"group_id"`
+	TenantID  string        `bun:"tenant_id"`
+	StartAt   *time.Time    `bun:"start_at"`
+	EndAt     *time.Time    `bun:"end_at"`
+	CreatedAt time.Time     `bun:"created_at"`
 }
 
 type thresholdRow struct {
 	bun.BaseModel `bun:"table:hashmap_thresholds,alias:t"`
 
-	ID        string         `bun:"id,pk"`
-	ServiceID string         `bun:"service_id"`
-	FieldID   string         `bun:"field_id"`
-	Level     rating.Decimal `bun:"level"`
-	Type      string         `bun:"type"`
-	Cost      rating.Decimal `bun:"cost"`
-	GroupID   string         `bun:"group_id"`
-	TenantID  string         `bun:"tenant_id"`
-	StartAt   *time.Time     `bun:"start_at"`
-	EndAt     *time.Time     `bun:"end_at"`
-	CreatedAt time.Time      `bun:"created_at"`
+	ID        string        `bun:"id,pk"`
+	ServiceID string        `bun:"service_id"`
+	FieldID   string        `bun:"field_id"`
+	Level     money.Decimal `bun:"level"`
+	Type      string        `bun:"type"`
+	Cost      money.Decimal `bun:"cost"`
+	GroupID   string        `bun:"group_id"`
+	TenantID  string        `bun:"tenant_id"`
+	StartAt   *time.Time    `bun:"start_at"`
+	EndAt     *time.Time    `bun:"end_at"`
+	CreatedAt time.Time     `bun:"created_at"`
 }
 
 func tptr(t time.Time) *time.Time {
@@ -378,64 +378,96 @@ func (f RuleFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	return q.Order("created_at", "id")
 }
 
-// Mappings lists the mappings f selects.
-func (s *Store) Mappings(ctx context.Context, f RuleFilter) ([]hashmap.Mapping, error) {
-	var rows []mappingRow
+// ruleTable is the one implementation of the mappings' and thresholds'
+// storage: M is the domain rule, R its row. The two differ only in their
+// key (a value, a level), which check and the row conversions handle.
+type ruleTable[M, R any] struct {
+	kind  string // "mapping" or "threshold", as CloudKitty names them in errors
+	row   func(m M, created time.Time) R
+	model func(r *R) M
+	// head returns the rule's id, its type and its window.
+	head    func(m *M) (id *string, typ *hashmap.Type, v hashmap.Validity)
+	created func(r *R) time.Time
+	check   func(rules *hashmap.Rules, m M) error
+}
+
+var (
+	mappings = ruleTable[hashmap.Mapping, mappingRow]{kind: "mapping", row: mappingRowOf, model: (*mappingRow).model,
+		head: func(m *hashmap.Mapping) (*string, *hashmap.Type, hashmap.Validity) {
+			return &m.ID, &m.Type, m.Validity
+		},
+		created: func(r *mappingRow) time.Time { return r.CreatedAt },
+		check:   (*hashmap.Rules).CheckMapping}
+	thresholds = ruleTable[hashmap.Threshold, thresholdRow]{kind: "threshold", row: thresholdRowOf, model: (*thresholdRow).model,
+		head: func(t *hashmap.Threshold) (*string, *hashmap.Type, hashmap.Validity) {
+			return &t.ID, &t.Type, t.Validity
+		},
+		created: func(r *thresholdRow) time.Time { return r.CreatedAt },
+		check:   (*hashmap.Rules).CheckThreshold}
+)
+
+// list returns the rules f selects.
+func (t ruleTable[M, R]) list(ctx context.Context, s *Store, f RuleFilter) ([]M, error) {
+	var rows []R
 	if err := f.apply(s.db.NewSelect().Model(&rows)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("hashmap mappings: %w", err)
+		return nil, fmt.Errorf("hashmap %ss: %w", t.kind, err)
 	}
-	out := make([]hashmap.Mapping, 0, len(rows))
+	out := make([]M, 0, len(rows))
 	for i := range rows {
-		out = append(out, rows[i].model())
+		out = append(out, t.model(&rows[i]))
 	}
 	return out, nil
 }
 
-// Mapping returns one mapping.
-func (s *Store) Mapping(ctx context.Context, id string) (hashmap.Mapping, error) {
-	var x mappingRow
-	if err := s.get(ctx, &x, id, "mapping"); err != nil {
-		return hashmap.Mapping{}, err
+// get returns one rule.
+func (t ruleTable[M, R]) get(ctx context.Context, s *Store, id string) (M, error) {
+	var x R
+	if err := s.get(ctx, &x, id, t.kind); err != nil {
+		var zero M
+		return zero, err
 	}
-	return x.model(), nil
+	return t.model(&x), nil
 }
 
-// CreateMapping validates and creates a mapping (an empty type is flat).
-// now is checked against the validity start, as CloudKitty refuses new
-// rules starting in the past.
-func (s *Store) CreateMapping(ctx context.Context, m hashmap.Mapping) (hashmap.Mapping, error) {
-	m.ID = ids.New()
-	if m.Type == "" {
-		m.Type = hashmap.DefaultType
+// create validates and inserts a new rule (an empty type is flat), refusing
+// a window that starts in the past as CloudKitty does on create.
+func (t ruleTable[M, R]) create(ctx context.Context, s *Store, m M) (M, error) {
+	id, typ, v := t.head(&m)
+	*id = ids.New()
+	if *typ == "" {
+		*typ = hashmap.DefaultType
 	}
-	if err := hashmap.CheckSchedule(m.Validity, s.now()); err != nil {
-		return hashmap.Mapping{}, err
+	if err := hashmap.CheckSchedule(v, s.now()); err != nil {
+		var zero M
+		return zero, err
 	}
 	err := s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
 		rules, err := loadRules(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if err := rules.CheckMapping(m); err != nil {
+		if err := t.check(&rules, m); err != nil {
 			return err
 		}
-		row := mappingRowOf(m, s.now())
+		row := t.row(m, s.now())
 		_, err = tx.NewInsert().Model(&row).Exec(ctx)
 		return err
 	})
 	return m, err
 }
 
-// UpdateMapping validates and replaces a mapping.
-func (s *Store) UpdateMapping(ctx context.Context, m hashmap.Mapping) (hashmap.Mapping, error) {
-	if m.Type == "" {
-		m.Type = hashmap.DefaultType
+// update validates and replaces a rule, keeping its creation time (the
+// order rules are listed and applied in).
+func (t ruleTable[M, R]) update(ctx context.Context, s *Store, m M) (M, error) {
+	id, typ, _ := t.head(&m)
+	if *typ == "" {
+		*typ = hashmap.DefaultType
 	}
 	err := s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var cur mappingRow
-		if err := tx.NewSelect().Model(&cur).Where("id = ?", m.ID).Scan(ctx); err != nil {
+		var cur R
+		if err := tx.NewSelect().Model(&cur).Where("id = ?", *id).Scan(ctx); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
-				return errs.E(errs.NotFound, "No such mapping: %s", m.ID)
+				return errs.E(errs.NotFound, "No such %s: %s", t.kind, *id)
 			}
 			return err
 		}
@@ -443,21 +475,23 @@ func (s *Store) UpdateMapping(ctx context.Context, m hashmap.Mapping) (hashmap.M
 		if err != nil {
 			return err
 		}
-		if err := rules.CheckMapping(m); err != nil {
+		if err := t.check(&rules, m); err != nil {
 			return err
 		}
-		row := mappingRowOf(m, cur.CreatedAt)
+		row := t.row(m, t.created(&cur))
 		_, err = tx.NewUpdate().Model(&row).WherePK().Exec(ctx)
 		return err
 	})
 	return m, err
 }
 
-// DeleteMapping deletes a mapping.
-func (s *Store) DeleteMapping(ctx context.Context, id string) error {
-	return s.deleteRule(ctx, (*mappingRow)(nil), id, "mapping")
+// remove deletes a rule.
+func (t ruleTable[M, R]) remove(ctx context.Context, s *Store, id string) error {
+	return s.deleteRule(ctx, (*R)(nil), id, t.kind)
 }
 
+// deleteRule deletes the row of model with id, answering CloudKitty's
+// "No such <kind>: <id>" when there is none.
 func (s *Store) deleteRule(ctx context.Context, model any, id, kind string) error {
 	return s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model(model).Where("id = ?", id).Exec(ctx)
@@ -471,80 +505,53 @@ func (s *Store) deleteRule(ctx context.Context, model any, id, kind string) erro
 	})
 }
 
+// Mappings lists the mappings f selects.
+func (s *Store) Mappings(ctx context.Context, f RuleFilter) ([]hashmap.Mapping, error) {
+	return mappings.list(ctx, s, f)
+}
+
+// Mapping returns one mapping.
+func (s *Store) Mapping(ctx context.Context, id string) (hashmap.Mapping, error) {
+	return mappings.get(ctx, s, id)
+}
+
+// CreateMapping validates and creates a mapping (an empty type is flat);
+// CloudKitty refuses new rules starting in the past, and so does it.
+func (s *Store) CreateMapping(ctx context.Context, m hashmap.Mapping) (hashmap.Mapping, error) {
+	return mappings.create(ctx, s, m)
+}
+
+// UpdateMapping validates and replaces a mapping.
+func (s *Store) UpdateMapping(ctx context.Context, m hashmap.Mapping) (hashmap.Mapping, error) {
+	return mappings.update(ctx, s, m)
+}
+
+// DeleteMapping deletes a mapping.
+func (s *Store) DeleteMapping(ctx context.Context, id string) error {
+	return mappings.remove(ctx, s, id)
+}
+
 // Thresholds lists the thresholds f selects.
 func (s *Store) Thresholds(ctx context.Context, f RuleFilter) ([]hashmap.Threshold, error) {
-	var rows []thresholdRow
-	if err := f.apply(s.db.NewSelect().Model(&rows)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("hashmap thresholds: %w", err)
-	}
-	out := make([]hashmap.Threshold, 0, len(rows))
-	for i := range rows {
-		out = append(out, rows[i].model())
-	}
-	return out, nil
+	return thresholds.list(ctx, s, f)
 }
 
 // Threshold returns one threshold.
 func (s *Store) Threshold(ctx context.Context, id string) (hashmap.Threshold, error) {
-	var x thresholdRow
-	if err := s.get(ctx, &x, id, "threshold"); err != nil {
-		return hashmap.Threshold{}, err
-	}
-	return x.model(), nil
+	return thresholds.get(ctx, s, id)
 }
 
 // CreateThreshold validates and creates a threshold (an empty type is flat).
 func (s *Store) CreateThreshold(ctx context.Context, t hashmap.Threshold) (hashmap.Threshold, error) {
-	t.ID = ids.New()
-	if t.Type == "" {
-		t.Type = hashmap.DefaultType
-	}
-	if err := hashmap.CheckSchedule(t.Validity, s.now()); err != nil {
-		return hashmap.Threshold{}, err
-	}
-	err := s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
-		rules, err := loadRules(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := rules.CheckThreshold(t); err != nil {
-			return err
-		}
-		row := thresholdRowOf(t, s.now())
-		_, err = tx.NewInsert().Model(&row).Exec(ctx)
-		return err
-	})
-	return t, err
+	return thresholds.create(ctx, s, t)
 }
 
 // UpdateThreshold validates and replaces a threshold.
 func (s *Store) UpdateThreshold(ctx context.Context, t hashmap.Threshold) (hashmap.Threshold, error) {
-	if t.Type == "" {
-		t.Type = hashmap.DefaultType
-	}
-	err := s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
-		var cur thresholdRow
-		if err := tx.NewSelect().Model(&cur).Where("id = ?", t.ID).Scan(ctx); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return errs.E(errs.NotFound, "No such threshold: %s", t.ID)
-			}
-			return err
-		}
-		rules, err := loadRules(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := rules.CheckThreshold(t); err != nil {
-			return err
-		}
-		row := thresholdRowOf(t, cur.CreatedAt)
-		_, err = tx.NewUpdate().Model(&row).WherePK().Exec(ctx)
-		return err
-	})
-	return t, err
+	return thresholds.update(ctx, s, t)
 }
 
 // DeleteThreshold deletes a threshold.
 func (s *Store) DeleteThreshold(ctx context.Context, id string) error {
-	return s.deleteRule(ctx, (*thresholdRow)(nil), id, "threshold")
+	return thresholds.remove(ctx, s, id)
 }

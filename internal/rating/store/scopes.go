@@ -199,8 +199,11 @@ type Progress struct {
 }
 
 // SaveProgress writes a run's progress through db (a transaction shared
-// with the run's cost records).
+// with the run's cost records; nil: the store's database).
 func (s *Store) SaveProgress(ctx context.Context, db bun.IDB, p Progress) error {
+	if db == nil {
+		db = s.db
+	}
 	now := s.now()
 	q := db.NewUpdate().Model((*Scope)(nil)).Set("last_error = ?", p.LastError).Set("updated_at = ?", now).
 		Where("scope_id = ?", p.ScopeID)

@@ -62,10 +62,10 @@ func (s *Store) Script(ctx context.Context, id string) (script.Script, error) {
 // error is refused with its line rather than stored.
 func checkScript(sc script.Script) error {
 	if sc.Name == "" {
-		return invalidInput("name", "Invalid input for field/attribute name. Value: 'None'. Mandatory field missing.")
+		return required("name")
 	}
 	if sc.Data == "" {
-		return invalidInput("data", "Invalid input for field/attribute data. Value: 'None'. Mandatory field missing.")
+		return required("data")
 	}
 	if !sc.Start.IsZero() && !sc.End.IsZero() && sc.End.Before(sc.Start) {
 		return errs.Field("end", fmt.Sprintf("Cannot create a rule with start after end. start=[%s] end=[%s].",

@@ -5,8 +5,8 @@
 // processing state of the rating processor (last processed period, lease,
 // failed metrics waiting for a retry).
 //
-// Every configuration write is validated (hashmap objects with the checks
-// and CloudKitty status codes of package hashmap), stored, and counted in a
+// Every configuration write is validated (hashmap objects with package
+// hashmap's checks), stored, and counted in a
 // revision row in the same transaction; processes compare the revision to
 // decide whether to recompile their rules, so rules are reloaded on change,
 // never on every cycle. Importers usually name the package ratingstore.
@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/skyfold/skyfold/internal/errs"
 )
@@ -52,8 +53,16 @@ func New(db *bun.DB, cfg Config) *Store {
 	return &Store{db: db, cfg: cfg}
 }
 
-// DB is the store's database, for callers that join its writes to theirs.
-func (s *Store) DB() *bun.DB { return s.db }
+// RunInTx runs fn in a transaction on the store's database, for callers
+// that join their writes (cost records) to the store's (scope progress).
+func (s *Store) RunInTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, fn)
+}
+
+// SerialWrites reports whether write transactions must take turns in the
+// process: SQLite has one writer, and concurrent ones fail with "busy"
+// rather than wait their turn inside a transaction.
+func (s *Store) SerialWrites() bool { return s.db.Dialect().Name() == dialect.SQLite }
 
 // OnChange registers fn to run after every committed configuration change
 // made through this store (other processes see the change through
@@ -202,10 +211,10 @@ func (s *Store) CollectorMapping(ctx context.Context, service string) (Collector
 // CreateCollectorMapping maps service to collector; a service has one mapping.
 func (s *Store) CreateCollectorMapping(ctx context.Context, service, collector string) (CollectorMapping, error) {
 	if service == "" {
-		return CollectorMapping{}, invalidInput("service", "Invalid input for field/attribute service. Value: 'None'. Mandatory field missing.")
+		return CollectorMapping{}, required("service")
 	}
 	if collector == "" {
-		return CollectorMapping{}, invalidInput("collector", "Invalid input for field/attribute collector. Value: 'None'. Mandatory field missing.")
+		return CollectorMapping{}, required("collector")
 	}
 	m := CollectorMapping{Service: service, Collector: collector, CreatedAt: s.now()}
 	err := s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -262,7 +271,7 @@ func (s *Store) CollectorStates(ctx context.Context) (map[string]bool, error) {
 // SetCollectorState enables or disables a collector.
 func (s *Store) SetCollectorState(ctx context.Context, name string, enabled bool) error {
 	if name == "" {
-		return invalidInput("name", "Invalid input for field/attribute name. Value: 'None'. Mandatory field missing.")
+		return required("name")
 	}
 	st := CollectorState{Name: name, Enabled: enabled, UpdatedAt: s.now()}
 	return s.change(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -272,7 +281,16 @@ func (s *Store) SetCollectorState(ctx context.Context, name string, enabled bool
 	})
 }
 
-// invalidInput is a 400 whose message is CloudKitty's (WSME's) text as is.
+// required is the error of a missing mandatory field; faces word it their
+// own way.
+func required(field string) error { return errs.Field(field, RequiredReason) }
+
+// RequiredReason is the field reason of every missing mandatory field the
+// store refuses.
+const RequiredReason = "is required"
+
+// invalidInput is a 400 for field whose message is msg as is (a script's
+// compile error, which names its line).
 func invalidInput(field, msg string) error {
 	return &errs.Error{Code: errs.Invalid, Message: msg, Fields: []errs.FieldError{{Field: field, Reason: msg}}}
 }

@@ -1,4 +1,4 @@
-package rating
+package money
 
 import (
 	"database/sql/driver"
@@ -690,5 +690,5 @@ func (d *Decimal) Scan(src any) error {
 		*d = f
 		return nil
 	}
-	return fmt.Errorf("rating: cannot scan %T into a Decimal", src)
+	return fmt.Errorf("money: cannot scan %T into a Decimal", src)
 }

@@ -1,4 +1,4 @@
-package rating_test
+package money_test
 
 import (
 	"encoding/json"
@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/skyfold/skyfold/internal/errs"
-	"github.com/skyfold/skyfold/internal/rating"
+	"github.com/skyfold/skyfold/internal/money"
 )
 
-func d(s string) rating.Decimal { return rating.MustParse(s) }
+func d(s string) money.Decimal { return money.MustParse(s) }
 
 func TestParseString(t *testing.T) {
 	tests := []struct {
@@ -41,7 +41,7 @@ func TestParseString(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := rating.Parse(tt.in)
+			got, err := money.Parse(tt.in)
 			if err != nil {
 				t.Fatalf("Parse(%q): %v", tt.in, err)
 			}
@@ -56,7 +56,7 @@ func TestParseErrors(t *testing.T) {
 	for _, in := range []string{"", " ", "-", "+", ".", "1..2", "1.2.3", "abc", "NaN", "Infinity", "1e", "1e+", "1x", "0x10", "1_000",
 		"1e41", strings.Repeat("9", 41), strings.Repeat("1", 1001)} {
 		t.Run(in, func(t *testing.T) {
-			_, err := rating.Parse(in)
+			_, err := money.Parse(in)
 			if !errs.Is(err, errs.Invalid) {
 				t.Fatalf("Parse(%q) err = %v, want invalid", in, err)
 			}
@@ -67,7 +67,7 @@ func TestParseErrors(t *testing.T) {
 func TestArithmetic(t *testing.T) {
 	tests := []struct {
 		name string
-		got  rating.Decimal
+		got  money.Decimal
 		want string
 	}{
 		{"add scales", d("0.1").Add(d("0.02")), "0.12"},
@@ -86,11 +86,11 @@ func TestArithmetic(t *testing.T) {
 		{"round", d("2.345").Round(2), "2.34"},
 		{"round up", d("2.355").Round(2), "2.36"},
 		{"round neg", d("-2.355").Round(2), "-2.36"},
-		{"newint", rating.NewFromInt(math.MinInt64), "-9223372036854775808"},
-		{"new", rating.New(12345, 3), "12.345"},
-		{"new neg scale", rating.New(12, -3), "12000"},
-		{"new big scale", rating.New(15, 29), "0.0000000000000000000000000002"},
-		{"newbig", rating.NewFromBig(big.NewInt(7), 2), "0.07"},
+		{"newint", money.NewFromInt(math.MinInt64), "-9223372036854775808"},
+		{"new", money.New(12345, 3), "12.345"},
+		{"new neg scale", money.New(12, -3), "12000"},
+		{"new big scale", money.New(15, 29), "0.0000000000000000000000000002"},
+		{"newbig", money.NewFromBig(big.NewInt(7), 2), "0.07"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,7 +117,7 @@ func TestQuo(t *testing.T) {
 			t.Errorf("%s/%s = %s, %v; want %s", tt.a, tt.b, got, err, tt.want)
 		}
 	}
-	if _, err := d("1").Quo(rating.Zero); err == nil {
+	if _, err := d("1").Quo(money.Zero); err == nil {
 		t.Error("division by zero: no error")
 	}
 }
@@ -154,7 +154,7 @@ func TestFormats(t *testing.T) {
 		{"fixed 0", d("2.5").StringFixed(0), "2"},
 		{"min frac int", d("1").StringMinFrac(1), "1.0"},
 		{"min frac keep", d("0.0784").StringMinFrac(1), "0.0784"},
-		{"min frac zero", rating.Zero.StringMinFrac(1), "0.0"},
+		{"min frac zero", money.Zero.StringMinFrac(1), "0.0"},
 		{"neg small", d("-0.05").String(), "-0.05"},
 	}
 	for _, tt := range tests {
@@ -165,14 +165,14 @@ func TestFormats(t *testing.T) {
 }
 
 func TestFloatJSONScan(t *testing.T) {
-	f, err := rating.NewFromFloat(0.1)
+	f, err := money.NewFromFloat(0.1)
 	if err != nil || f.String() != "0.1" {
 		t.Fatalf("NewFromFloat(0.1) = %s, %v", f, err)
 	}
-	if _, err := rating.NewFromFloat(math.NaN()); err == nil {
+	if _, err := money.NewFromFloat(math.NaN()); err == nil {
 		t.Fatal("NaN accepted")
 	}
-	var v struct{ P rating.Decimal }
+	var v struct{ P money.Decimal }
 	if err := json.Unmarshal([]byte(`{"P": 0.0784}`), &v); err != nil || v.P.String() != "0.0784" {
 		t.Fatalf("unmarshal number: %s %v", v.P, err)
 	}
@@ -182,11 +182,11 @@ func TestFloatJSONScan(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"P": "x"}`), &v); err == nil {
 		t.Fatal("bad string accepted")
 	}
-	b, _ := json.Marshal(struct{ P rating.Decimal }{d("0.2375")})
+	b, _ := json.Marshal(struct{ P money.Decimal }{d("0.2375")})
 	if string(b) != `{"P":"0.2375"}` {
 		t.Fatalf("marshal: %s", b)
 	}
-	var s rating.Decimal
+	var s money.Decimal
 	for _, src := range []any{"1.5", []byte("1.5"), int64(3), 1.5, nil} {
 		if err := s.Scan(src); err != nil {
 			t.Fatalf("Scan(%v): %v", src, err)
@@ -209,7 +209,7 @@ func TestIntegerDigits(t *testing.T) {
 }
 
 // ratOf converts through text, so it checks Decimal against math/big.Rat.
-func ratOf(x rating.Decimal) *big.Rat {
+func ratOf(x money.Decimal) *big.Rat {
 	r, ok := new(big.Rat).SetString(x.String())
 	if !ok {
 		panic("bad decimal text " + x.String())
@@ -217,7 +217,7 @@ func ratOf(x rating.Decimal) *big.Rat {
 	return r
 }
 
-func randDecimal(r *rand.Rand) rating.Decimal {
+func randDecimal(r *rand.Rand) money.Decimal {
 	var coef int64
 	switch r.IntN(4) {
 	case 0:
@@ -230,7 +230,7 @@ func randDecimal(r *rand.Rand) rating.Decimal {
 	if r.IntN(2) == 0 {
 		coef = -coef
 	}
-	return rating.New(coef, int32(r.IntN(13)))
+	return money.New(coef, int32(r.IntN(13)))
 }
 
 func TestAgainstBigRat(t *testing.T) {
@@ -262,7 +262,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		x, err := rating.Parse(s)
+		x, err := money.Parse(s)
 		if err != nil {
 			if !errs.Is(err, errs.Invalid) {
 				t.Fatalf("Parse(%q) error without invalid code: %v", s, err)
@@ -270,21 +270,21 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		out := x.String()
-		y, err := rating.Parse(out)
+		y, err := money.Parse(out)
 		if err != nil {
 			t.Fatalf("Parse(String(%q)) = %q: %v", s, out, err)
 		}
 		if !x.Equal(y) || y.String() != out {
 			t.Fatalf("round trip %q -> %q -> %q", s, out, y)
 		}
-		if x.IntegerDigits() > rating.MaxIntegerDigits || x.Scale() > rating.MaxScale {
+		if x.IntegerDigits() > money.MaxIntegerDigits || x.Scale() > money.MaxScale {
 			t.Fatalf("Parse(%q) = %s out of range", s, out)
 		}
 		// Plain text with at most MaxScale fractional digits is read exactly.
 		plain := strings.TrimSpace(s)
 		if r, ok := new(big.Rat).SetString(plain); ok && !strings.ContainsAny(plain, "eE/") {
-			if _, frac, _ := strings.Cut(plain, "."); len(frac) <= rating.MaxScale && ratOf(x).Cmp(r) != 0 {
-				t.Fatalf("Parse(%q) = %s, big.Rat reads %s", s, out, r.FloatString(rating.MaxScale))
+			if _, frac, _ := strings.Cut(plain, "."); len(frac) <= money.MaxScale && ratOf(x).Cmp(r) != 0 {
+				t.Fatalf("Parse(%q) = %s, big.Rat reads %s", s, out, r.FloatString(money.MaxScale))
 			}
 		}
 	})
@@ -295,8 +295,8 @@ func FuzzArithmetic(f *testing.F) {
 	f.Add("-0.001", "99999999999999999999")
 	f.Add("0.0000000000001", "0.00000000000001")
 	f.Fuzz(func(t *testing.T, as, bs string) {
-		a, err1 := rating.Parse(as)
-		b, err2 := rating.Parse(bs)
+		a, err1 := money.Parse(as)
+		b, err2 := money.Parse(bs)
 		if err1 != nil || err2 != nil {
 			return
 		}
@@ -307,7 +307,7 @@ func FuzzArithmetic(f *testing.F) {
 		if a.Cmp(b) != ra.Cmp(rb) {
 			t.Fatalf("Cmp(%s, %s) wrong", a, b)
 		}
-		if a.Scale()+b.Scale() <= rating.MaxScale {
+		if a.Scale()+b.Scale() <= money.MaxScale {
 			if got := ratOf(a.Mul(b)); got.Cmp(new(big.Rat).Mul(ra, rb)) != 0 {
 				t.Fatalf("%s * %s = %s", a, b, a.Mul(b))
 			}
