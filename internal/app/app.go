@@ -278,10 +278,12 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.httpSrv.Serve(a.listener) }()
-	a.Log.Info("skyfold listening", "url", "http://"+a.Addr(), "docs", "http://"+a.Addr()+"/docs")
+	// The banner comes before the "listening" line: whoever waits for that
+	// line (an operator, a script) has the password by then.
 	if a.firstPassword != "" {
 		a.showFirstPassword()
 	}
+	a.Log.Info("skyfold listening", "url", "http://"+a.Addr(), "docs", "http://"+a.Addr()+"/docs")
 	select {
 	case err := <-errc:
 		return err
