@@ -124,7 +124,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(st.SQL, "skyfold"), &taskCollector{svc: a.Tasks})
+		&taskCollector{svc: a.Tasks})
+	reg.MustRegister(st.Collectors()...)
 	a.Server = api.New(api.Options{Logger: log, BodyLimit: cfg.BodyLimit, Registry: reg, Ready: a.ready})
 	if err := a.setupIdentity(ctx); err != nil {
 		return nil, err
