@@ -108,7 +108,8 @@ func checkJSONBody(body []byte) *errs.Error {
 // suspicious is the fast pre-check: false means checkJSONBody has nothing
 // to refuse.
 func suspicious(body []byte) bool {
-	if len(body) > MaxStringBytes || !utf8.Valid(body) {
+	// A body too short to hold a name over its limit has nothing to measure.
+	if len(body) > MaxNameChars || !utf8.Valid(body) {
 		return true
 	}
 	for i := 0; i+1 < len(body); i++ {
@@ -170,12 +171,53 @@ func walkJSON(dec *json.Decoder, path string) error {
 	return nil
 }
 
+// Field lengths every face shares, by the last name in a field's path; a
+// face may declare tighter ones on its inputs. They are in characters and
+// listed in docs/compat.md.
+const (
+	MaxNameChars        = 255  // name, *_name, hostname, username: Keystone's and CloudKitty's columns
+	MaxIDChars          = 255  // id, *_id: ids of every kind Skyfold or a cloud makes fit
+	MaxDescriptionChars = 4096 // description, desc, *_description
+	MaxSecretChars      = 4096 // password, secret, *_secret, *_password: Keystone's password limit
+)
+
+// fieldLimit is the most characters the field may hold, or 0 for only the
+// byte limit every string has.
+func fieldLimit(field string) (int, string) {
+	last := field
+	if i := strings.LastIndexByte(last, '.'); i >= 0 {
+		last = last[i+1:]
+	}
+	if i := strings.IndexByte(last, '['); i >= 0 {
+		last = last[:i]
+	}
+	last = strings.ToLower(last)
+	switch {
+	case last == "name" || strings.HasSuffix(last, "_name") || last == "hostname" || last == "username":
+		return MaxNameChars, "name"
+	case last == "id" && strings.HasSuffix(strings.ToLower(field), "token.id"):
+		return 0, "" // a Keystone token is its signed form, longer than any id
+	case last == "id" || strings.HasSuffix(last, "_id"):
+		return MaxIDChars, "id"
+	case last == "description" || last == "desc" || strings.HasSuffix(last, "_description"):
+		return MaxDescriptionChars, "description"
+	case last == "password" || last == "secret" || strings.HasSuffix(last, "_secret") || strings.HasSuffix(last, "_password"):
+		return MaxSecretChars, "secret"
+	}
+	return 0, ""
+}
+
 func checkString(field, s string) *errs.Error {
 	if field == "" {
 		field = "body"
 	}
 	if len(s) > MaxStringBytes {
 		return errs.Field(clip(field), fmt.Sprintf("is %d bytes long; the most any field takes is %d", len(s), MaxStringBytes))
+	}
+	if most, what := fieldLimit(field); most > 0 && len(s) > most {
+		if n := utf8.RuneCountInString(s); n > most {
+			return errs.Field(clip(field), fmt.Sprintf("is %d characters long; the most a %s takes is %d", n, what, most))
+		}
 	}
 	if reason := badText(s); reason != "" {
 		return errs.Field(clip(field), reason)

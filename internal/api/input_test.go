@@ -22,6 +22,12 @@ func TestCheckJSONBody(t *testing.T) {
 		{"invalid UTF-8", "{\"name\":\"a\xffb\"}", "body", "UTF-8"},
 		{"too long", `{"desc":"` + long + `"}`, "desc", "bytes long"},
 		{"malformed is left to the decoder", `{"name":"\u0000`, "", ""},
+		{"a name over 255 characters", `{"user":{"name":"` + strings.Repeat("n", 256) + `"}}`, "user.name", "is 255"},
+		{"a name of 255 wide characters", `{"name":"` + strings.Repeat("名", 255) + `"}`, "", ""},
+		{"a long description", `{"description":"` + strings.Repeat("d", 4097) + `"}`, "description", "is 4096"},
+		{"a long id in a list", `{"ids":["a"],"items":[{"project_id":"` + strings.Repeat("p", 300) + `"}]}`, "items[0].project_id", "is 255"},
+		{"a Keystone token is no id", `{"auth":{"identity":{"token":{"id":"` + strings.Repeat("t", 700) + `"}}}}`, "", ""},
+		{"other text may be long", `{"data":"` + strings.Repeat("x", 20000) + `"}`, "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
