@@ -63,7 +63,7 @@ func (a *App) setupRating(ctx context.Context) error {
 		inv = inventory.New(a.Store.DB, a.Box, nil, inventory.Config{Logger: a.Log})
 	}
 	log := a.Log.With("component", "rating")
-	cfg.WorkerID = WorkerID(a.Cfg)
+	cfg.Leases = a.Tasks.Leases()
 	cfg.Logger = log
 	rs := ratingstore.New(a.Store.DB, ratingstore.Config{Logger: log})
 	svc, err := processor.New(rs, cost.New(a.Store.DB), []collector.Collector{collector.NewInventory(inv)}, cfg)

@@ -70,7 +70,7 @@ func (r *Run) Checkpoint(ctx context.Context, state any) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return errLeaseLost
+		return ErrLeaseLost
 	}
 	return nil
 }
@@ -131,22 +131,13 @@ func (r *Run) Children(ctx context.Context) ([]Task, error) {
 // acquire takes the task's lease if it is runnable and nobody holds it.
 func (s *Service) acquire(ctx context.Context, id string) (bool, error) {
 	now := s.now()
-	res, err := s.db.NewUpdate().Model((*Task)(nil)).
-		Set("lease_owner = ?", s.cfg.WorkerID).
-		Set("lease_until = ?", ms(now.Add(s.cfg.Lease))).
-		Set("status = ?", Running).
-		Set("worker = ?", s.cfg.WorkerID).
-		Set("started_at = COALESCE(started_at, ?)", now).
-		Set("updated_at = ?", now).
-		Where("id = ?", id).
-		Where("status IN (?)", bun.List([]Status{Queued, Running})).
-		Where("(lease_owner = '' OR lease_until < ?)", ms(now)).
-		Exec(ctx)
-	if err != nil {
-		return false, err
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return s.leases.row(taskTable, id).take(ctx, func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		return q.Set("status = ?", Running).
+			Set("worker = ?", s.cfg.WorkerID).
+			Set("started_at = COALESCE(started_at, ?)", now).
+			Set("updated_at = ?", now).
+			Where("status IN (?)", bun.List([]Status{Queued, Running}))
+	})
 }
 
 // execute runs a task's remaining stages under a lease.
@@ -185,7 +176,7 @@ func (s *Service) execute(ctx context.Context, id string) error {
 	}
 	hbDone := make(chan struct{})
 	hbStopped := make(chan struct{})
-	go s.heartbeat(runCtx, t.ID, cancel, hbDone, hbStopped)
+	go s.leases.row(taskTable, t.ID).keep(runCtx, cancel, s.cancelRequested(t.ID), hbDone, hbStopped)
 	defer func() { close(hbDone); <-hbStopped }()
 
 	run := &Run{svc: s, task: t, state: t.State, result: t.Result, progress: t.Progress}
@@ -254,7 +245,7 @@ func (s *Service) completeStage(ctx context.Context, run *Run, next, total int) 
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return errLeaseLost
+		return ErrLeaseLost
 	}
 	return nil
 }
@@ -264,7 +255,7 @@ func (s *Service) stageFailed(ctx context.Context, log interface {
 }, t *Task, d Definition, stage string, err error) {
 	ctx = context.WithoutCancel(ctx)
 	switch {
-	case errors.Is(err, errLeaseLost):
+	case errors.Is(err, ErrLeaseLost):
 		log.Warn("task lease lost; another process owns it now", "stage", stage)
 		return
 	case errors.Is(err, errShutdown):
@@ -291,10 +282,10 @@ func (s *Service) stageFailed(ctx context.Context, log interface {
 		wait := d.Backoff(t.Attempt + 1)
 		s.appendLog(ctx, t.ID, "warn", stage, fmt.Sprintf("attempt %d failed: %s; retrying in %s", t.Attempt+1, msg, wait))
 		at := s.now().Add(wait)
-		_, _ = s.db.NewUpdate().Model((*Task)(nil)).Set("attempt = attempt + 1").Set("error = ?", msg).
-			Set("status = ?", Queued).Set("lease_owner = ''").Set("lease_until = 0").
-			Set("next_run_at = ?", ms(at)).Set("updated_at = ?", s.now()).
-			Where("id = ?", t.ID).Where("lease_owner = ?", s.cfg.WorkerID).Exec(ctx)
+		_, _ = s.leases.row(taskTable, t.ID).release(ctx, func(q *bun.UpdateQuery) *bun.UpdateQuery {
+			return q.Set("attempt = attempt + 1").Set("error = ?", msg).Set("status = ?", Queued).
+				Set("next_run_at = ?", ms(at)).Set("updated_at = ?", s.now())
+		})
 		if e := s.enqueue(ctx, t.ID, at); e != nil {
 			log.Warn("enqueue retry; the reaper will pick it up", "err", e)
 		}
@@ -306,10 +297,9 @@ func (s *Service) stageFailed(ctx context.Context, log interface {
 
 // release gives the task back to the queue without finishing it.
 func (s *Service) release(ctx context.Context, id string, st Status, at int64) {
-	_, _ = s.db.NewUpdate().Model((*Task)(nil)).Set("status = ?", st).
-		Set("lease_owner = ''").Set("lease_until = 0").Set("next_run_at = ?", at).
-		Set("updated_at = ?", s.now()).
-		Where("id = ?", id).Where("lease_owner = ?", s.cfg.WorkerID).Exec(context.WithoutCancel(ctx))
+	_, _ = s.leases.row(taskTable, id).release(context.WithoutCancel(ctx), func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		return q.Set("status = ?", st).Set("next_run_at = ?", at).Set("updated_at = ?", s.now())
+	})
 }
 
 // park moves a task to Waiting and wakes it at once if its children are done.
@@ -345,13 +335,15 @@ func (s *Service) wakeParent(ctx context.Context, parentID string) {
 func (s *Service) finish(ctx context.Context, t *Task, st Status, msg string, result json.RawMessage) {
 	ctx = context.WithoutCancel(ctx)
 	now := s.now()
-	q := s.db.NewUpdate().Model((*Task)(nil)).Set("status = ?", st).Set("error = ?", msg).
-		Set("lease_owner = ''").Set("lease_until = 0").Set("finished_at = ?", now).Set("updated_at = ?", now)
-	if st == Success {
-		q = q.Set("progress = 100")
-	}
-	if result != nil {
-		q = q.Set("result = ?", string(result))
+	set := func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		q = q.Set("status = ?", st).Set("error = ?", msg).Set("finished_at = ?", now).Set("updated_at = ?", now)
+		if st == Success {
+			q = q.Set("progress = 100")
+		}
+		if result != nil {
+			q = q.Set("result = ?", string(result))
+		}
+		return q
 	}
 	// OnEnd runs before the terminal status is visible, so whoever waits for
 	// the task sees its object already consistent (e.g. no longer busy). It
@@ -359,12 +351,12 @@ func (s *Service) finish(ctx context.Context, t *Task, st Status, msg string, re
 	if d, ok := s.def(t.Type); ok && d.OnEnd != nil {
 		d.OnEnd(ctx, t, st, msg)
 	}
-	res, err := q.Where("id = ?", t.ID).Where("lease_owner = ?", s.cfg.WorkerID).Exec(ctx)
+	ok, err := s.leases.row(taskTable, t.ID).release(ctx, set)
 	if err != nil {
 		s.cfg.Logger.Error("finish task", "task_id", t.ID, "err", err)
 		return
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !ok {
 		return
 	}
 	s.appendLog(ctx, t.ID, levelOf(st), "", "task "+string(st))
@@ -381,39 +373,18 @@ func levelOf(st Status) string {
 	return "error"
 }
 
-// heartbeat renews the lease and watches for cancellation until done closes.
-func (s *Service) heartbeat(ctx context.Context, id string, cancel context.CancelCauseFunc, done <-chan struct{}, stopped chan<- struct{}) {
-	defer close(stopped)
-	tick := time.NewTicker(s.cfg.Lease / 3)
-	defer tick.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-s.shutdown:
-			cancel(errShutdown)
-			return
-		case <-tick.C:
-			var row struct {
-				CancelRequested bool `bun:"cancel_requested"`
-			}
-			res, err := s.db.NewUpdate().Model((*Task)(nil)).
-				Set("lease_until = ?", ms(s.now().Add(s.cfg.Lease))).
-				Where("id = ?", id).Where("lease_owner = ?", s.cfg.WorkerID).
-				Exec(context.WithoutCancel(ctx))
-			if err != nil {
-				continue // transient store error: try again next tick
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				cancel(errLeaseLost)
-				return
-			}
-			if err := s.db.NewSelect().Model((*Task)(nil)).Column("cancel_requested").
-				Where("id = ?", id).Scan(context.WithoutCancel(ctx), &row); err == nil && row.CancelRequested {
-				cancel(errCancelled)
-				return
-			}
+// cancelRequested is the heartbeat's check of a running task: it ends the
+// task's run when someone asked to cancel it.
+func (s *Service) cancelRequested(id string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var row struct {
+			CancelRequested bool `bun:"cancel_requested"`
 		}
+		err := s.db.NewSelect().Model((*Task)(nil)).Column("cancel_requested").Where("id = ?", id).Scan(ctx, &row)
+		if err == nil && row.CancelRequested {
+			return errCancelled
+		}
+		return nil
 	}
 }
 

@@ -22,6 +22,9 @@ import (
 // jobKind is the queue kind that executes tasks.
 const jobKind = "task.run"
 
+// taskTable holds the task rows, each leased to the process running it.
+const taskTable = "tasks"
+
 // Stage is one step of a task. A stage must be safe to run again: after a
 // crash the task resumes at the first stage that had not completed.
 type Stage struct {
@@ -49,7 +52,6 @@ var (
 	// every child task it spawned has finished.
 	ErrWaitChildren = errors.New("task: wait for children")
 	errCancelled    = errors.New("task cancelled")
-	errLeaseLost    = errors.New("task lease lost")
 	errShutdown     = errors.New("process shutting down")
 )
 
@@ -74,9 +76,10 @@ type Config struct {
 
 // Service runs and records tasks.
 type Service struct {
-	db    *bun.DB
-	queue jobs.Queue
-	cfg   Config
+	db     *bun.DB
+	queue  jobs.Queue
+	cfg    Config
+	leases *Leases
 
 	mu   sync.RWMutex
 	defs map[string]Definition
@@ -107,9 +110,16 @@ func NewService(db *bun.DB, queue jobs.Queue, cfg Config) *Service {
 	if cfg.WorkerID == "" {
 		cfg.WorkerID = "worker-" + ids.New()[:8]
 	}
-	return &Service{db: db, queue: queue, cfg: cfg, defs: map[string]Definition{},
+	s := &Service{db: db, queue: queue, cfg: cfg, defs: map[string]Definition{},
 		stopCh: make(chan struct{}), shutdown: make(chan struct{})}
+	s.leases = &Leases{db: db, owner: cfg.WorkerID, lease: cfg.Lease, now: s.now, shutdown: s.shutdown}
+	return s
 }
+
+// Leases are this process's leases, by the rule its task rows are held by:
+// owned by its worker id, for its lease duration, given up when it shuts
+// down.
+func (s *Service) Leases() *Leases { return s.leases }
 
 // Attach registers the task executor with the job runner.
 func (s *Service) Attach(r *jobs.Runner) {

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,10 +11,12 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/skyfold/skyfold/internal/cost"
+	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/jobs"
 	"github.com/skyfold/skyfold/internal/rating"
 	"github.com/skyfold/skyfold/internal/rating/collector"
 	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
+	"github.com/skyfold/skyfold/internal/task"
 )
 
 // CycleStats tells what one processing cycle did.
@@ -202,27 +205,44 @@ func (s *Service) hasWork(sc *ratingstore.Scope, fails []ratingstore.Failure, no
 	return s.due(s.firstPeriod(sc, now), now) || len(fails) > 0
 }
 
-// processScope rates a scope's due periods under a lease, in chunks of at
-// most MaxPeriodsPerRun periods, each written in one transaction.
+// scopeLease names the lease that keeps a scope to one process while it is
+// rated or reset.
+func scopeLease(id string) string { return "rating-scope:" + id }
+
+// holdScope takes a scope's lease and keeps it renewed. The returned context
+// ends if another process takes the lease over; done stops the renewals and
+// gives the lease back. It fails with errs.Conflict while the scope is held.
+func (s *Service) holdScope(ctx context.Context, id string) (held context.Context, done func(), err error) {
+	lease, err := s.cfg.Leases.Take(ctx, scopeLease(id))
+	if err != nil {
+		return nil, nil, err
+	}
+	held, stop := lease.Hold(ctx)
+	return held, func() {
+		stop()
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := lease.Release(rctx); err != nil {
+			s.cfg.Logger.Warn("rating: cannot give back the scope's lease", "scope", id, "err", err)
+		}
+	}, nil
+}
+
+// processScope rates a scope's due periods while it holds the scope's
+// lease, in chunks of at most MaxPeriodsPerRun periods, each written in one
+// transaction. Losing the lease ends the run before its next write.
 func (s *Service) processScope(ctx context.Context, sc *ratingstore.Scope, fails []ratingstore.Failure, now time.Time, rt *routing) CycleStats {
 	var st CycleStats
 	log := s.cfg.Logger.With("scope", sc.ScopeID)
-	owner := s.cfg.WorkerID
-	ok, err := s.store.Lease(ctx, sc.ScopeID, owner, s.now(), s.now().Add(s.cfg.Lease))
-	if err != nil || !ok {
-		if err != nil {
+	ctx, done, err := s.holdScope(ctx, sc.ScopeID)
+	if err != nil {
+		if errs.CodeOf(err) != errs.Conflict {
 			log.Warn("rating: cannot lease scope", "err", err)
 		}
 		st.Busy++
 		return st
 	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := s.store.Release(rctx, sc.ScopeID, owner); err != nil {
-			log.Warn("rating: cannot release scope", "err", err)
-		}
-	}()
+	defer done()
 	cur := *sc
 	fails = slices.Clone(fails)
 	worked := false
@@ -230,6 +250,9 @@ func (s *Service) processScope(ctx context.Context, sc *ratingstore.Scope, fails
 		res, err := s.processChunk(ctx, &cur, fails, now, rt)
 		st.add(res.stats)
 		if err != nil {
+			if errors.Is(context.Cause(ctx), task.ErrLeaseLost) {
+				log.Warn("rating: scope lease lost; another process rates the scope now")
+			}
 			if ctx.Err() == nil {
 				st.Failed++
 				log.Error("rating: scope processing failed", "err", err)
@@ -244,9 +267,6 @@ func (s *Service) processScope(ctx context.Context, sc *ratingstore.Scope, fails
 		}
 		worked = true
 		fails = res.failures
-		if _, err := s.store.Lease(ctx, sc.ScopeID, owner, s.now(), s.now().Add(s.cfg.Lease)); err != nil {
-			break
-		}
 		if !res.more {
 			break
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/skyfold/skyfold/internal/cost"
+	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/money"
 	"github.com/skyfold/skyfold/internal/rating"
@@ -390,6 +391,49 @@ func TestResetAndDeactivate(t *testing.T) {
 		}
 		if err := e.svc.ResetScope(ctx, "nope", monthStart); err == nil {
 			t.Fatal("reset of an unknown scope succeeded")
+		}
+	})
+}
+
+func TestScopeHeldByAnotherProcess(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		e := newEnv(t, st)
+		e.documentedRules()
+		e.resource("d80", inventory.KindDisk, "p1", monthStart.AddDate(0, 0, -1), nil, func(r *inventory.Resource) { r.SizeGB = 80 })
+		e.resource("d81", inventory.KindDisk, "p2", monthStart.AddDate(0, 0, -1), nil, func(r *inventory.Resource) { r.SizeGB = 80 })
+		if _, err := e.rs.EnsureScopes(ctx, []string{"p1", "p2"}); err != nil {
+			t.Fatal(err)
+		}
+		other, err := e.rs.Leases("other-process").Take(ctx, "rating-scope:p1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stats := e.process()
+		if stats.Busy != 1 || stats.Processed != 1 {
+			t.Fatalf("while p1 is held elsewhere: %+v", stats)
+		}
+		for _, r := range e.records("volume.size") {
+			if r.ResourceID == "d80" {
+				t.Fatalf("a held scope was rated: %+v", r)
+			}
+		}
+		if err := e.svc.ResetScope(ctx, "p1", monthStart); errs.CodeOf(err) != errs.Conflict {
+			t.Fatalf("reset of a held scope = %v, want a conflict", err)
+		}
+		if err := other.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		stats = e.process()
+		if stats.Busy != 0 || stats.Processed != 1 {
+			t.Fatalf("after p1 was given back: %+v", stats)
+		}
+		if err := e.svc.ResetScope(ctx, "p1", monthStart); err != nil {
+			t.Fatalf("reset of a free scope: %v", err)
+		}
+		// The processor and the reset gave the lease back.
+		if _, err := e.rs.Leases("other-process").Take(ctx, "rating-scope:p1"); err != nil {
+			t.Fatalf("lease left held: %v", err)
 		}
 	})
 }

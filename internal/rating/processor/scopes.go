@@ -62,20 +62,14 @@ func (s *Service) ResetScope(ctx context.Context, scopeID string, at time.Time) 
 	if _, err := s.store.Scope(ctx, scopeID); err != nil {
 		return err
 	}
-	owner := s.cfg.WorkerID + "/reset"
-	now := s.now()
-	ok, err := s.store.Lease(ctx, scopeID, owner, now, now.Add(time.Minute))
+	ctx, done, err := s.holdScope(ctx, scopeID)
+	if errs.CodeOf(err) == errs.Conflict {
+		return errs.E(errs.Conflict, "scope %s is being processed; try again later", scopeID)
+	}
 	if err != nil {
 		return err
 	}
-	if !ok {
-		return errs.E(errs.Conflict, "scope %s is being processed; try again later", scopeID)
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = s.store.Release(rctx, scopeID, owner)
-	}()
+	defer done()
 	from := s.alignPeriod(at)
 	last := from.Add(-s.cfg.Period)
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {

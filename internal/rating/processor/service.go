@@ -36,6 +36,7 @@ import (
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 	"github.com/skyfold/skyfold/internal/rating/script"
 	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
+	"github.com/skyfold/skyfold/internal/task"
 )
 
 // Source is the cost record source of rated usage.
@@ -56,9 +57,13 @@ type Config struct {
 	// one transaction (default 31 days' worth); a longer backlog takes
 	// several transactions of the same cycle.
 	MaxPeriodsPerRun int
-	// Lease is how long a process holds a scope (default 10 min).
-	Lease time.Duration
-	// WorkerID names this process in scope leases.
+	// Leases keep a scope to one process while it is rated or reset: the
+	// task service's leases, so the scope is held by the task engine's rule,
+	// owner and lease duration.
+	Leases *task.Leases
+	// WorkerID names this process in scope leases when Leases is nil (a
+	// processor run without a task service); they are then taken over the
+	// rating store's database.
 	WorkerID string
 	// Currency is the BillingCurrency of rated costs (default USD).
 	Currency string
@@ -98,9 +103,6 @@ func (c *Config) defaults() {
 	}
 	if c.MaxPeriodsPerRun <= 0 {
 		c.MaxPeriodsPerRun = max(int(31*24*time.Hour/c.Period), 1)
-	}
-	if c.Lease <= 0 {
-		c.Lease = 10 * time.Minute
 	}
 	if c.WorkerID == "" {
 		c.WorkerID = "skyfold"
@@ -164,6 +166,9 @@ type Service struct {
 // collector. Call Load before use.
 func New(st *ratingstore.Store, costs *cost.Service, collectors []collector.Collector, cfg Config) (*Service, error) {
 	cfg.defaults()
+	if cfg.Leases == nil {
+		cfg.Leases = st.Leases(cfg.WorkerID)
+	}
 	s := &Service{cfg: cfg, store: st, costs: costs, pipeline: rating.NewPipeline(), hashmap: hashmap.New(nil),
 		scripts: script.New(script.Config{Limits: cfg.ScriptLimits, Logger: cfg.Logger}), collectors: map[string]collector.Collector{}}
 	for _, c := range collectors {

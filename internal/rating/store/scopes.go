@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/task"
 )
 
 // Scope is the processing state of one scope (a project).
@@ -30,9 +31,6 @@ type Scope struct {
 	// LastProcessed is the beginning of the last rated period; nil when
 	// nothing was rated yet.
 	LastProcessed *time.Time `bun:"last_processed"`
-	// LockOwner and LockUntil (Unix ms) lease the scope to one process.
-	LockOwner string `bun:"lock_owner"`
-	LockUntil int64  `bun:"lock_until"`
 	// LastError is the last error that stopped the scope's processing.
 	LastError string    `bun:"last_error"`
 	CreatedAt time.Time `bun:"created_at"`
@@ -139,28 +137,10 @@ func (s *Store) Scope(ctx context.Context, id string) (Scope, error) {
 	return sc, err
 }
 
-// Lease gives the scope to owner until the given time, unless another
-// owner holds an unexpired lease; it reports whether owner got it.
-func (s *Store) Lease(ctx context.Context, id, owner string, now, until time.Time) (bool, error) {
-	res, err := s.db.NewUpdate().Model((*Scope)(nil)).
-		Set("lock_owner = ?", owner).Set("lock_until = ?", until.UnixMilli()).
-		Where("scope_id = ?", id).Where("(lock_until < ? OR lock_owner = ?)", now.UnixMilli(), owner).Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("lease rating scope %s: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
-}
-
-// Release ends owner's lease on the scope.
-func (s *Store) Release(ctx context.Context, id, owner string) error {
-	_, err := s.db.NewUpdate().Model((*Scope)(nil)).Set("lock_owner = ''").Set("lock_until = 0").
-		Where("scope_id = ?", id).Where("lock_owner = ?", owner).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("release rating scope %s: %w", id, err)
-	}
-	return nil
-}
+// Leases are leases over the store's database held as owner, for a
+// processor that runs without a task service (a command or a test); they
+// follow the task engine's rule and share its table.
+func (s *Store) Leases(owner string) *task.Leases { return task.NewLeases(s.db, owner, 0) }
 
 // Failures returns the failing metrics of the given scopes (nil: all), by scope.
 func (s *Store) Failures(ctx context.Context, db bun.IDB, scopeIDs []string) (map[string][]Failure, error) {

@@ -139,18 +139,6 @@ func TestScriptsCollectorsAndScopes(t *testing.T) {
 			t.Fatalf("ensure again = %d", n)
 		}
 		now := time.Now()
-		if ok, _ := s.Lease(ctx, "p1", "a", now, now.Add(time.Minute)); !ok {
-			t.Fatal("lease refused")
-		}
-		if ok, _ := s.Lease(ctx, "p1", "b", now, now.Add(time.Minute)); ok {
-			t.Fatal("a leased scope was leased again")
-		}
-		if err := s.Release(ctx, "p1", "a"); err != nil {
-			t.Fatal(err)
-		}
-		if ok, _ := s.Lease(ctx, "p1", "b", now, now.Add(time.Minute)); !ok {
-			t.Fatal("a released scope could not be leased")
-		}
 		last := time.Date(2026, 3, 1, 5, 0, 0, 0, time.UTC)
 		err = s.SaveProgress(ctx, st.DB, ratingstore.Progress{ScopeID: "p2", LastProcessed: &last, Failed: []ratingstore.Failure{
 			{Metric: "cpu", RetryFrom: last, Attempts: 1, Error: "boom", FirstFailedAt: now, FailedAt: now}}})
