@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	aliyunsim "github.com/skyfold/skyfold/internal/sim/aliyun"
 	"github.com/skyfold/skyfold/internal/store/storetest"
 )
 
@@ -39,6 +42,15 @@ var mustRefuse = map[string]bool{
 // accepted lists what a face's contract takes although it looks like bad
 // input: "METHOD path|class|field" (field "*" for any), with the reason.
 var accepted = map[string]string{
+	// The server actions share one input; an action ignores the numbers it
+	// does not read (sizes, counts) and stores nothing of them.
+	"POST /api/v2/servers/{id}/start|negative|*":            "start reads no number of the shared action input",
+	"POST /api/v2/servers/{id}/stop|negative|*":             "stop reads no number of the shared action input",
+	"POST /api/v2/servers/{id}/restart|negative|*":          "restart reads no number of the shared action input",
+	"POST /api/v2/servers/{id}/delete|negative|*":           "delete reads no number of the shared action input",
+	"POST /api/v2/servers/{id}/set-password|negative|*":     "set-password reads no number of the shared action input",
+	"POST /api/v2/servers/{id}/snapshot|negative|*":         "snapshot reads no number of the shared action input",
+	"POST /api/v2/servers/{id}/snapshot-restore|negative|*": "snapshot-restore reads no number of the shared action input",
 	// CloudKitty's API types prices and levels as decimals, which WSME
 	// takes as a JSON number or a numeric string alike.
 	"PUT /v1/rating/module_config/hashmap/mappings/{id}|wrong-type|cost=number":           "a decimal may come as a JSON number",
@@ -53,10 +65,26 @@ var accepted = map[string]string{
 	"PUT /v1/rating/module_config/hashmap/thresholds/{id}|wrong-type|threshold_id=object": "the path names the rule; an id in the body is ignored, as CloudKitty does",
 }
 
+// notSupported lists operations the simulator's cloud does not offer: their
+// answer is 501 in the face's envelope (Cloudpods' NotImplementedError),
+// the one 5xx the walk accepts, and only from these.
+var notSupported = map[string]string{
+	"POST /api/v2/servers/{id}/backup":         "Aliyun accounts have no instance backups",
+	"POST /api/v2/servers/{id}/backup-restore": "Aliyun accounts have no instance backups",
+	"POST /api/v2/servers/{id}/disk-add":       "the Aliyun driver does not add disks",
+	"POST /api/v2/servers/{id}/disk-extend":    "the Aliyun driver does not extend disks",
+	"POST /api/v2/servers/{id}/vnc":            "the Aliyun driver has no remote console",
+}
+
 // knownGaps lists bad input the suite finds accepted today, outside the
 // suites' area, keyed as accepted is: each is a bug to fix where it lives,
 // and the entry goes when it is fixed.
 var knownGaps = map[string]string{
+	// internal/api/bridgx, internal/cluster (issue 15 items 4 and 6): a
+	// region id that is not text is taken as its digits, and an unknown
+	// region fails the sync task, answered 503 instead of 400.
+	"POST /api/v1/network_config/sync|wrong-type|region_id=number": "5xx: 503 for an unknown region; the number is taken as a region id",
+	"POST /api/v1/network_config/sync|wrong-type|region_id=object": "5xx: 503 for an unknown region; the object is taken as a region id",
 	// internal/rating (issue 15 item 7): CloudKitty bounds a module's
 	// priority and the hashmap's decimals; Skyfold does not yet.
 	"PUT /v1/rating/modules|negative|priority":                            "a module priority of -1 is stored; CloudKitty takes 0 and up",
@@ -355,6 +383,9 @@ func TestBadInput(t *testing.T) {
 					if r.requestID != rid {
 						fail("request-id", label+": X-Request-Id "+r.requestID)
 					}
+					if r.status == http.StatusNotImplemented && notSupported[o.method+" "+o.path] != "" && strings.Contains(string(r.raw), "NotImplementedError") {
+						continue
+					}
 					if r.status >= 500 {
 						if k, ok := c.listed(knownGaps); ok && strings.HasPrefix(knownGaps[k], "5xx:") {
 							usedGaps[k] = true
@@ -448,6 +479,22 @@ func auditRequestIDs(t *testing.T, s *server, token string) map[string]bool {
 	}
 }
 
+// simulator serves an Aliyun simulator with a few instances in one region.
+func simulator(t *testing.T, instances int) string {
+	t.Helper()
+	sim, err := aliyunsim.New(aliyunsim.Config{Accounts: []aliyunsim.Account{{AccessKeyID: "LTAI5tEXAMPLEKEYID00001",
+		AccessKeySecret: "EXAMPLEsecretEXAMPLEsecret0001", AccountID: "1423762516458388", Name: "suite"}}, Seed: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Populate("LTAI5tEXAMPLEKEYID00001", aliyunsim.PopulateOptions{Instances: instances, Regions: []string{"cn-beijing"}, Buckets: 1}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { srv.Close(); sim.Close() })
+	return srv.URL
+}
+
 // makeFixtures creates the objects path parameters and body fields name:
 // a domain with a project, user, group, role and policy; hashmap rules
 // and a script.
@@ -491,6 +538,45 @@ func makeFixtures(t *testing.T, s *server, admin string) fixtures {
 		fx[p.path+"#id"] = fx[p.id]
 	}
 	fx["module_id"] = "hashmap"
+
+	// A cloud account on the Aliyun simulator, synced, so that the
+	// inventory's and BridgX's operations reach their validation with real
+	// objects: the account, one of its servers and buckets.
+	sim := simulator(t, 2)
+	acct := s.must(request{method: "POST", path: "/api/v2/cloudaccounts", token: admin, body: map[string]any{
+		"name": "bi-cloud", "provider": "Aliyun", "access_url": sim,
+		"access_key_id": "LTAI5tEXAMPLEKEYID00001", "access_key_secret": "EXAMPLEsecretEXAMPLEsecret0001",
+		"sub_accounts": map[string]any{"cloudregions": []map[string]any{{"id": "Aliyun/cn-beijing"}}}}}, http.StatusOK)
+	acctID, _ := acct["id"].(string)
+	deadline := time.Now().Add(60 * time.Second)
+	for s.must(request{method: "GET", path: "/api/v2/cloudaccounts/" + acctID, token: admin}, http.StatusOK)["sync_status"] != "idle" {
+		if time.Now().After(deadline) {
+			t.Fatal("the simulator account did not sync within 60s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, p := range []string{"/api/v2/cloudaccounts/{id}", "/api/v2/cloudaccounts/{id}/disable", "/api/v2/cloudaccounts/{id}/enable", "/api/v2/cloudaccounts/{id}/sync"} {
+		fx[p+"#id"] = acctID
+	}
+	first := func(list, key string) string {
+		m := s.must(request{method: "GET", path: list, token: admin}, http.StatusOK)
+		rows, _ := m[key].([]any)
+		if len(rows) == 0 {
+			t.Fatalf("%s: no %s after the sync", list, key)
+		}
+		id, _ := dig(rows[0], "id").(string)
+		return id
+	}
+	server := first("/api/v2/servers?scope=system&limit=1", "servers")
+	for _, o := range s.operations() {
+		if strings.HasPrefix(o.path, "/api/v2/servers/{id}") {
+			fx[o.path+"#id"] = server
+		}
+	}
+	fx["/api/v2/buckets/{id}#id"] = first("/api/v2/buckets?scope=system&limit=1", "buckets")
+	provider := first("/api/v2/cloudproviders?scope=system&limit=1", "cloudproviders")
+	fx["cloudprovider"], fx["manager_id"] = provider, provider
+	fx["cloudaccount"], fx["cloudaccount_id"], fx["account_id"] = acctID, acctID, acctID
 	for _, k := range []string{"service", "field", "group", "mapping", "threshold", "script"} {
 		fx[k+"_id"] = fx[k]
 	}
