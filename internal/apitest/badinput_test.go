@@ -54,8 +54,6 @@ var accepted = map[string]string{
 	// CloudKitty's API types prices and levels as decimals, which WSME
 	// takes as a JSON number or a numeric string alike.
 	"PUT /v1/rating/module_config/hashmap/mappings/{id}|wrong-type|cost=number":           "a decimal may come as a JSON number",
-	"POST /v1/rating/module_config/hashmap/mappings|wrong-type|cost=number":               "a decimal may come as a JSON number",
-	"POST /v1/rating/module_config/hashmap/thresholds|wrong-type|cost=number":             "a decimal may come as a JSON number",
 	"POST /v1/rating/module_config/hashmap/thresholds|wrong-type|level=number":            "a decimal may come as a JSON number",
 	"PUT /v1/rating/module_config/hashmap/thresholds/{id}|wrong-type|cost=number":         "a decimal may come as a JSON number",
 	"PUT /v1/rating/module_config/hashmap/thresholds/{id}|wrong-type|level=number":        "a decimal may come as a JSON number",
