@@ -59,6 +59,8 @@ var accepted = map[string]string{
 	"PUT /v1/rating/module_config/hashmap/thresholds/{id}|wrong-type|level=number":        "a decimal may come as a JSON number",
 	"PUT /v1/rating/module_config/hashmap/mappings/{id}|wrong-type|mapping_id=number":     "the path names the rule; an id in the body is ignored, as CloudKitty does",
 	"PUT /v1/rating/module_config/hashmap/mappings/{id}|wrong-type|mapping_id=object":     "the path names the rule; an id in the body is ignored, as CloudKitty does",
+	"PUT /v1/rating/module_config/hashmap/mappings/{id}|wrong-type|mapping_id=bool":       "the path names the rule; an id in the body is ignored, as CloudKitty does",
+	"PUT /v1/rating/module_config/hashmap/thresholds/{id}|wrong-type|threshold_id=bool":   "the path names the rule; an id in the body is ignored, as CloudKitty does",
 	"PUT /v1/rating/module_config/hashmap/thresholds/{id}|wrong-type|threshold_id=number": "the path names the rule; an id in the body is ignored, as CloudKitty does",
 	"PUT /v1/rating/module_config/hashmap/thresholds/{id}|wrong-type|threshold_id=object": "the path names the rule; an id in the body is ignored, as CloudKitty does",
 }
@@ -83,6 +85,14 @@ var knownGaps = map[string]string{
 	// numeric region id is taken as text, and an unknown region fails the
 	// sync task, answered 503 instead of 400.
 	"POST /api/v1/network_config/sync|wrong-type|region_id=number": "5xx: 503 for an unknown region; the number is taken as a region id",
+	"POST /api/v1/network_config/sync|wrong-type|region_id=bool":   "5xx: 503 for an unknown region; true is taken as a region id",
+	// internal/api/bridgx (issue 15 item 6): a boolean where a name belongs
+	// is taken as the text "true", and the cloud gets a VPC, switch or
+	// security group of that name.
+	"POST /api/v1/network_config/create|wrong-type|vpc_name=bool":            "creates a VPC named \"true\" in the cloud",
+	"POST /api/v1/network_config/create|wrong-type|switch_name=bool":         "creates a switch named \"true\" in the cloud",
+	"POST /api/v1/network_config/create|wrong-type|security_group_name=bool": "creates a security group named \"true\" in the cloud",
+	"POST /api/v1/vpc/create|wrong-type|vpc_name=bool":                       "creates a VPC named \"true\" in the cloud",
 	// internal/rating (issue 15 item 7): CloudKitty bounds a module's
 	// priority and the hashmap's decimals; Skyfold does not yet.
 	"PUT /v1/rating/modules|negative|priority":                            "a module priority of -1 is stored; CloudKitty takes 0 and up",
@@ -254,6 +264,7 @@ func casesFor(s *server, o operation, fx fixtures, seq *int) []badCase {
 			add(classHuge, f.name(), at(huge))
 			add(classWrongType, f.name()+"=number", at(12345))
 			add(classWrongType, f.name()+"=object", at(map[string]any{"x": 1}))
+			add(classWrongType, f.name()+"=bool", at(true))
 			if len(f.enum) > 0 {
 				add(classEnum, f.name(), at("no-such-value"))
 			}

@@ -77,6 +77,8 @@ func (b bodyMaker) plausible(name string) string {
 		return "1.5"
 	case n == "start" || n == "end" || strings.HasSuffix(n, "_at") || strings.Contains(n, "time"):
 		return "2030-01-01T00:00:00Z"
+	case n == "scope":
+		return "project"
 	case n == "name" || strings.HasSuffix(n, "_name"):
 		return b.unique("bi-")
 	}
@@ -128,7 +130,7 @@ func (b bodyMaker) value(sc map[string]any, name string, depth int) any {
 		}
 		// The usual identity fields too, so that a create is valid and a
 		// bad value elsewhere is what the answer is about.
-		for _, r := range []string{"name", "domain_id"} {
+		for _, r := range []string{"name", "domain_id", "scope"} {
 			if p, ok := props[r].(map[string]any); ok {
 				if _, done := out[r]; !done {
 					out[r] = b.value(p, r, depth+1)
