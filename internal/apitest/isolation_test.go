@@ -506,6 +506,20 @@ func TestIsolationMatrix(t *testing.T) {
 					leaks = append(leaks, fmt.Sprintf("%s %s as b-%s [%s]: %s → %d %.200s", o.method, path, role, cl.class, why, r.status, r.raw))
 				}
 			}
+			// A's objects are as A left them.
+			for _, c := range []struct{ path, marker string }{
+				{"/v3/projects/" + w.a.project, w.a.projName},
+				{"/v3/users/" + w.a.users["member"], "a-member"},
+				{"/v3/groups/" + a.fx["group_id"], "zq7a-group"},
+				{"/api/v2/cloudaccounts/" + a.fx["/api/v2/cloudaccounts/{id}#id"], "zq7a-cloud"},
+				{"/v1/rating/module_config/hashmap/mappings/" + a.fx["mapping"], `"7.77"`},
+				{"/v1/rating/module_config/hashmap/thresholds/" + a.fx["threshold"], `"0.77"`},
+				{"/v1/rating/module_config/pyscripts/scripts/" + a.fx["script"], "zq7a-source"},
+			} {
+				if r := s.send(request{method: "GET", path: c.path, token: w.admin}); r.status != http.StatusOK || !strings.Contains(string(r.raw), c.marker) {
+					leaks = append(leaks, fmt.Sprintf("after B's calls, GET %s: %d %.200s (want %s)", c.path, r.status, r.raw, c.marker))
+				}
+			}
 			t.Logf("%s: %d operations classified, %d calls as B's users", kind, len(ops), calls)
 			for k := range isolationGaps {
 				if !used[k] {
