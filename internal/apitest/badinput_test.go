@@ -346,7 +346,7 @@ func TestBadInput(t *testing.T) {
 			// Destructive operations go last so the others find their objects.
 			sort.SliceStable(ops, func(i, j int) bool { return destructive(ops[i]) == false && destructive(ops[j]) })
 			perFace := map[string]int{}
-			casesPerFace := map[string]int{}
+			casesPerFace, casesPerClass := map[string]int{}, map[string]int{}
 			failures := map[string][]string{}
 			fail := func(class, msg string) { failures[class] = append(failures[class], msg) }
 			usedAccepted, usedGaps := map[string]bool{}, map[string]bool{}
@@ -380,6 +380,7 @@ func TestBadInput(t *testing.T) {
 				for _, c := range cases {
 					n++
 					casesPerFace[o.face]++
+					casesPerClass[c.class]++
 					rid := fmt.Sprintf("bi-%s-%05d", kind, n)
 					q := request{method: o.method, path: c.path, token: admin, body: c.body, raw: c.raw, contentType: c.contentType, requestID: rid}
 					r := s.send(q)
@@ -434,7 +435,7 @@ func TestBadInput(t *testing.T) {
 			if missing > 200 {
 				fail("audit", fmt.Sprintf("… %d requests in all have no audit event", missing))
 			}
-			t.Logf("%s: %d write operations walked (%v), %d cases sent (%v)", kind, sum(perFace), perFace, n, casesPerFace)
+			t.Logf("%s: %d write operations walked (%v), %d cases sent (%v; by class %v)", kind, sum(perFace), perFace, n, casesPerFace, casesPerClass)
 			for k := range accepted {
 				if !usedAccepted[k] {
 					t.Logf("accepted entry not exercised (remove it?): %s", k)
