@@ -3,7 +3,9 @@ package identity
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -22,6 +24,13 @@ func (s *Service) RecordAudit(ctx context.Context, e AuditEvent) error {
 		e.At = s.now()
 	}
 	e.ID = 0
+	// The event records refused calls too, whose path, user name or object
+	// name may be the very text that was refused: keep it readable and
+	// storable on every store.
+	for _, f := range []*string{&e.RequestID, &e.UserID, &e.UserName, &e.DomainID, &e.ProjectID, &e.Service,
+		&e.ObjectType, &e.ObjectID, &e.ObjectName, &e.Action, &e.Method, &e.Path, &e.ClientIP} {
+		*f = auditText(*f)
+	}
 	if _, err := s.db.NewInsert().Model(&e).Exec(ctx); err != nil {
 		return fmt.Errorf("record audit event: %w", err)
 	}
@@ -90,4 +99,36 @@ func (s *Service) ListAudit(ctx context.Context, f AuditFilter, p listing.Params
 		return listing.Page[AuditEvent]{}, fmt.Errorf("list audit events: %w", err)
 	}
 	return listing.Page[AuditEvent]{Items: out, Total: int(n), Offset: p.Offset, Limit: p.Limit}, nil
+}
+
+// auditMaxText bounds each text field of an audit event.
+const auditMaxText = 1024
+
+// auditText makes s safe to store: invalid UTF-8 becomes U+FFFD, control
+// characters are written as \u escapes, and the text is cut to
+// auditMaxText bytes with an ellipsis.
+func auditText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || r < 0x20 || r == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean && len(s) <= auditMaxText {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if b.Len() >= auditMaxText {
+			b.WriteString("…")
+			break
+		}
+		if r < 0x20 || r == 0x7f {
+			fmt.Fprintf(&b, "\\u%04X", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

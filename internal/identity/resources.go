@@ -27,8 +27,24 @@ func checkName(field, name string) error {
 		if unicode.IsControl(r) {
 			return errs.Field(field, "must not contain control characters")
 		}
+		if bidiControl(r) {
+			return errs.Field(field, fmt.Sprintf("must not contain the bidirectional control character U+%04X", r))
+		}
 	}
 	return nil
+}
+
+// bidiControl reports the characters that reorder the text around them
+// (embeddings, overrides, isolates and marks): in a name they make a list
+// or a log line display another name than the one stored.
+func bidiControl(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	case r == 0x200E, r == 0x200F, r == 0x061C:
+		return true
+	}
+	return false
 }
 
 func checkDescription(field, d string) error {

@@ -111,7 +111,8 @@ func owner(ctx context.Context, ids *identity.Service, projectID string) (domain
 		return "", "", errs.Field("project_id", "no such project "+projectID)
 	}
 	if !c.Covers(p.DomainID, p.ID) {
-		return "", "", errs.E(errs.Forbidden, "you cannot create objects in project %s", p.Name)
+		// Name the project as the caller did: its name is not theirs to learn.
+		return "", "", errs.E(errs.Forbidden, "you cannot create objects in project %s", projectID)
 	}
 	return p.DomainID, p.ID, nil
 }
