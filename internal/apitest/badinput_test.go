@@ -53,6 +53,8 @@ var accepted = map[string]string{
 	"POST /api/v2/servers/{id}/snapshot-restore|negative|*": "snapshot-restore reads no number of the shared action input",
 	// CloudKitty's API types prices and levels as decimals, which WSME
 	// takes as a JSON number or a numeric string alike.
+	"POST /v1/rating/module_config/hashmap/mappings|wrong-type|cost=number":               "a decimal may come as a JSON number",
+	"POST /v1/rating/module_config/hashmap/thresholds|wrong-type|cost=number":             "a decimal may come as a JSON number",
 	"PUT /v1/rating/module_config/hashmap/mappings/{id}|wrong-type|cost=number":           "a decimal may come as a JSON number",
 	"POST /v1/rating/module_config/hashmap/thresholds|wrong-type|level=number":            "a decimal may come as a JSON number",
 	"PUT /v1/rating/module_config/hashmap/thresholds/{id}|wrong-type|cost=number":         "a decimal may come as a JSON number",
