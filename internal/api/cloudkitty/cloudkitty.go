@@ -293,6 +293,20 @@ func visibleTenants(ctx context.Context) ([]string, error) {
 	return c.ProjectIDs(ctx)
 }
 
+// ratingVisibility is the part of the rating configuration the caller may
+// read: all of it with a system-wide grant, otherwise the global rules and
+// those of the tenants the grant covers.
+func ratingVisibility(ctx context.Context) (processor.Visibility, error) {
+	visible, err := visibleTenants(ctx)
+	if err != nil {
+		return processor.Visibility{}, err
+	}
+	if visible == nil {
+		return processor.AllRules, nil
+	}
+	return processor.Visibility{Tenants: visible}, nil
+}
+
 // tenantFilter picks the tenants a report or dataframe request covers,
 // with CloudKitty's rules: all_tenants covers every tenant (the caller
 // may see), tenant_id one tenant, and neither the caller's own project.

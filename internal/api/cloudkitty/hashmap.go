@@ -552,8 +552,8 @@ type hashmapRules[R, W, L any] struct {
 	svc  *processor.Service
 	kind string // "mapping" or "threshold"
 	// The rating service's operations on this kind of rule.
-	listRules func(ctx context.Context, f processor.RuleFilter) ([]R, error)
-	getRule   func(ctx context.Context, id string) (R, error)
+	listRules func(ctx context.Context, v processor.Visibility, f processor.RuleFilter) ([]R, error)
+	getRule   func(ctx context.Context, v processor.Visibility, id string) (R, error)
 	createR   func(ctx context.Context, r R) (R, error)
 	updateR   func(ctx context.Context, r R) (R, error)
 	deleteR   func(ctx context.Context, id string) error
@@ -584,7 +584,11 @@ func (h *hashmapRules[R, W, L]) list(ctx context.Context, in *ruleQuery) (*out[L
 }
 
 func (h *hashmapRules[R, W, L]) listOf(ctx context.Context, flt processor.RuleFilter) (*out[L], error) {
-	rs, err := h.listRules(ctx, flt)
+	vis, err := ratingVisibility(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := h.listRules(ctx, vis, flt)
 	if err != nil {
 		return nil, err
 	}
@@ -596,15 +600,25 @@ func (h *hashmapRules[R, W, L]) listOf(ctx context.Context, flt processor.RuleFi
 }
 
 func (h *hashmapRules[R, W, L]) get(ctx context.Context, in *idPath) (*out[W], error) {
-	r, err := h.getRule(ctx, in.ID)
+	r, err := h.visibleRule(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
 	return reply(h.wire(r)), nil
 }
 
+// visibleRule returns a rule the caller may read.
+func (h *hashmapRules[R, W, L]) visibleRule(ctx context.Context, id string) (R, error) {
+	vis, err := ratingVisibility(ctx)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return h.getRule(ctx, vis, id)
+}
+
 func (h *hashmapRules[R, W, L]) groupOf(ctx context.Context, id string) (*out[HashmapGroup], error) {
-	r, err := h.getRule(ctx, id)
+	r, err := h.visibleRule(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -644,7 +658,7 @@ func (h *hashmapRules[R, W, L]) update(ctx context.Context, in *idBody) (*out[W]
 	if err := requireSystem(ctx); err != nil {
 		return nil, err
 	}
-	r, err := h.getRule(ctx, in.ID)
+	r, err := h.getRule(ctx, processor.AllRules, in.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/skyfold/skyfold/internal/api/auth"
+	"github.com/skyfold/skyfold/internal/rating/processor"
 	"github.com/skyfold/skyfold/internal/rating/script"
 )
 
@@ -92,23 +93,31 @@ func (f *face) pyscriptsRoutes() []route {
 }
 
 func (f *face) scripts(ctx context.Context, in *scriptsQuery) (*out[ScriptList], error) {
-	list, err := f.svc.Scripts(ctx, in.NoData)
+	vis, err := ratingVisibility(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := f.svc.Scripts(ctx, vis, in.NoData)
 	if err != nil {
 		return nil, err
 	}
 	l := ScriptList{Scripts: []Script{}}
 	for _, x := range list {
-		l.Scripts = append(l.Scripts, f.scriptOf(x, !in.NoData))
+		l.Scripts = append(l.Scripts, f.scriptOf(x, vis.All && !in.NoData))
 	}
 	return reply(l), nil
 }
 
 func (f *face) script(ctx context.Context, in *idPath) (*out[Script], error) {
-	x, err := f.svc.Script(ctx, in.ID)
+	vis, err := ratingVisibility(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return reply(f.scriptOf(x, true)), nil
+	x, err := f.svc.Script(ctx, vis, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(f.scriptOf(x, vis.All)), nil
 }
 
 func (f *face) createScript(ctx context.Context, in *rawBody) (*out[Script], error) {
@@ -135,7 +144,7 @@ func (f *face) updateScript(ctx context.Context, in *idBody) (*out[Script], erro
 	if err := requireSystem(ctx); err != nil {
 		return nil, err
 	}
-	sc, err := f.svc.Script(ctx, in.ID)
+	sc, err := f.svc.Script(ctx, processor.AllRules, in.ID)
 	if err != nil {
 		return nil, err
 	}
