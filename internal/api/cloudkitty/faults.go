@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/skyfold/skyfold/internal/api/envelope"
@@ -135,4 +136,31 @@ func pyTime(t time.Time) string {
 		return t.Format("2006-01-02 15:04:05.000000")
 	}
 	return t.Format("2006-01-02 15:04:05")
+}
+
+// missingTexts word a missing object as CloudKitty's database layer does:
+// services, groups and scripts are looked up by name or id, and the name
+// (Python's None) is printed too; a rating module's text has no id. Fields, mappings and thresholds are worded
+// as the rating service words them ("No such field: <id>").
+var missingTexts = map[string]string{
+	"module":  "Module not found.%.0s",
+	"service": "No such service: None (UUID: %s)",
+	"group":   "No such group: None (UUID: %s)",
+	"script":  "No such script: None (UUID: %s)",
+}
+
+// missing words a not-found error for an object of kind with id as
+// CloudKitty does. Other errors pass unchanged.
+func missing(err error, kind, id string) error {
+	text, ok := missingTexts[kind]
+	if err == nil || !ok || errs.CodeOf(err) != errs.NotFound {
+		return err
+	}
+	return errs.Wrap(err, errs.NotFound, text, id)
+}
+
+// noGroup is CloudKitty's answer when the group of a rule is asked for and
+// the rule has none, or does not exist.
+func noGroup(kind, id string) error {
+	return errs.E(errs.NotFound, "%s has no group (UUID: %s)", strings.ToUpper(kind[:1])+kind[1:], id)
 }

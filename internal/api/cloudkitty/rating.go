@@ -87,7 +87,7 @@ func (f *face) ratingRoutes() []route {
 		{http.MethodGet, mods + "/{module_id}", "rating/modules/get", h(f.module), "module-get", "Get a rating module"},
 		{http.MethodPut, mods + "/{module_id}", "rating/modules/update", h(f.updateModule), "module-update", "Enable or disable a module and set its priority"},
 		{http.MethodPut, mods, "rating/modules/update", h(f.updateModuleQuery), "module-update-body", "Enable or disable a module and set its priority (module_id in the query or body, as the seed documents)"},
-		{http.MethodGet, "/v1/rating/reload_modules", "rating/modules/reload", h(f.reloadModules), "modules-reload", "Reload the rating configuration"},
+		{http.MethodGet, "/v1/rating/reload_modules", "rating/modules/reload", emptyOK(h(f.reloadModules)), "modules-reload", "Reload the rating configuration"},
 		{http.MethodPost, "/v1/rating/quote", "rating/quote/get", h(f.quote), "quote", "Price resource descriptions now, with the enabled modules; the answer is a JSON number"},
 	}
 }
@@ -103,7 +103,7 @@ func (f *face) modules(ctx context.Context, _ *struct{}) (*out[ModuleList], erro
 func (f *face) module(ctx context.Context, in *modulePath) (*out[Module], error) {
 	m, err := f.svc.Module(in.ModuleID)
 	if err != nil {
-		return nil, err
+		return nil, missing(err, "module", in.ModuleID)
 	}
 	return reply(moduleOf(m)), nil
 }
@@ -138,7 +138,7 @@ func (f *face) configureModule(ctx context.Context, id string, raw []byte) (*out
 	}
 	m, err := f.svc.ConfigureModule(ctx, id, u.Enabled, prio)
 	if err != nil {
-		return nil, err
+		return nil, missing(err, "module", id)
 	}
 	auth.Note(ctx, auth.Object{Type: "rating_module", ID: id})
 	return reply(moduleOf(m)), nil
