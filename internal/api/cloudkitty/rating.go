@@ -3,6 +3,7 @@ package cloudkitty
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -138,6 +139,9 @@ func (f *face) configureModule(ctx context.Context, id string, raw []byte) (*out
 	}
 	m, err := f.svc.ConfigureModule(ctx, id, u.Enabled, prio)
 	if err != nil {
+		if prio != nil {
+			err = outOfRange(err, "priority", strconv.Itoa(*prio))
+		}
 		return nil, missing(err, "module", id)
 	}
 	auth.Note(ctx, auth.Object{Type: "rating_module", ID: id})
@@ -177,9 +181,24 @@ func (f *face) quote(ctx context.Context, in *struct {
 	}
 	total, err := f.svc.Quote(ctx, callerProject(ctx), res)
 	if err != nil {
-		return nil, err
+		return nil, volumeFault(err, res)
 	}
 	return &rawOutput{ContentType: "application/json", Body: rawNumber(total)}, nil
+}
+
+// volumeFault words the refusal of a resource's volume as WSME words a
+// refused attribute, with the volume sent.
+func volumeFault(err error, res []rating.Resource) error {
+	var e *errs.Error
+	if !errors.As(err, &e) || len(e.Fields) != 1 {
+		return err
+	}
+	for i, r := range res {
+		if e.Fields[0].Field == fmt.Sprintf("resources[%d].volume", i) {
+			return outOfRange(err, "volume", r.Volume.String())
+		}
+	}
+	return err
 }
 
 // descString renders a desc value as CloudKitty compares it: strings as
