@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/skyfold/skyfold/internal/store/storetest"
 )
 
 // send sends a request and returns the status, the headers and the body.
@@ -33,7 +35,13 @@ func (c *client) send(method, path string, body any) (int, http.Header, []byte) 
 // TestCloudKittyExactBehaviour checks the statuses, headers and fault
 // strings CloudKitty 17's v1 controllers give, where clients can tell.
 func TestCloudKittyExactBehaviour(t *testing.T) {
-	c := startApp(t, "sqlite")
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) { exactBehaviour(t, kind) })
+	}
+}
+
+func exactBehaviour(t *testing.T, kind string) {
+	c := startApp(t, kind)
 	const ps = "/v1/rating/module_config/pyscripts/scripts"
 
 	// Creates answer 201 with the new object's URL: the collection's URL
