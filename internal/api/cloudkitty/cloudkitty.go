@@ -165,11 +165,12 @@ func op(id, method, path, summary, tag string) huma.Operation {
 }
 
 // requireSystem refuses configuration writes to callers without a
-// system-wide grant: rating rules apply to every tenant.
-func requireSystem(ctx context.Context) error {
+// system-wide grant: rating rules apply to every tenant. The refusal names
+// CloudKitty's policy action for the operation, as CloudKitty's does.
+func requireSystem(ctx context.Context, action string) error {
 	c := auth.From(ctx)
 	if c == nil || c.Grant.Breadth != identity.BreadthSystem {
-		return errs.E(errs.Forbidden, "Rating configuration is global: a system-wide grant is required.")
+		return errs.E(errs.Forbidden, "Policy doesn't allow %s to be performed.", action)
 	}
 	return nil
 }

@@ -358,8 +358,8 @@ func TestTenantIsolation(t *testing.T) {
 	if sc := alice.obj("GET", "/v2/scope", nil, 200); sc["total"] != 1.0 {
 		t.Errorf("alice scopes = %v", sc)
 	}
-	alice.fault("POST", hm+"/services", map[string]any{"name": "cpu"}, 403, "Rating configuration is global: a system-wide grant is required.")
-	alice.fault("PUT", "/v1/rating/modules/noop", map[string]any{"enabled": true}, 403, "Rating configuration is global: a system-wide grant is required.")
+	alice.fault("POST", hm+"/services", map[string]any{"name": "cpu"}, 403, "Policy doesn't allow rating:module_config to be performed.")
+	alice.fault("PUT", "/v1/rating/modules/noop", map[string]any{"enabled": true}, 403, "Policy doesn't allow rating:update_module to be performed.")
 	if q := quote(alice, "80"); q != "0.0784" {
 		t.Errorf("alice quote = %s", q)
 	}

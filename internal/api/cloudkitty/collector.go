@@ -116,7 +116,7 @@ func (f *face) collectorMapping(ctx context.Context, in *servicePath) (*out[Coll
 }
 
 func (f *face) createCollectorMapping(ctx context.Context, in *collectorMappingCreateInput) (*out[CollectorMapping], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "collector:manage_mapping"); err != nil {
 		return nil, err
 	}
 	p := mappingParams{Service: in.Service, Collector: in.Collector}
@@ -140,7 +140,7 @@ func (f *face) deleteCollectorMappingQuery(ctx context.Context, in *collectorMap
 }
 
 func (f *face) deleteCollectorMapping(ctx context.Context, in *servicePath) (*noContent, error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "collector:manage_mapping"); err != nil {
 		return nil, err
 	}
 	if in.Service == "" {
@@ -169,7 +169,7 @@ func (f *face) collectorState(ctx context.Context, in *collectorStateQuery) (*ou
 }
 
 func (f *face) setCollectorState(ctx context.Context, in *collectorStateSetInput) (*out[CollectorInfos], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "collector:update_state"); err != nil {
 		return nil, err
 	}
 	p := struct {

@@ -345,7 +345,7 @@ func (f *face) hashmapService(ctx context.Context, in *idPath) (*out[HashmapServ
 }
 
 func (f *face) createHashmapService(ctx context.Context, in *rawBody) (*createdAt[HashmapService], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	var p struct {
@@ -399,7 +399,7 @@ func (f *face) hashmapField(ctx context.Context, in *idPath) (*out[HashmapField]
 }
 
 func (f *face) createHashmapField(ctx context.Context, in *rawBody) (*createdAt[HashmapField], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	var p struct {
@@ -452,7 +452,7 @@ func (f *face) hashmapGroup(ctx context.Context, in *idPath) (*out[HashmapGroup]
 }
 
 func (f *face) createHashmapGroup(ctx context.Context, in *rawBody) (*createdAt[HashmapGroup], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	var p struct {
@@ -473,7 +473,7 @@ func (f *face) deleteHashmapGroup(ctx context.Context, in *groupDeleteInput) (*n
 	p := struct {
 		Recursive bool `json:"recursive"`
 	}{Recursive: in.Recursive}
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	if err := readParams(in.RawBody, &p); err != nil {
@@ -515,7 +515,7 @@ func (f *face) thresholdGroup(ctx context.Context, in *thresholdGroupQuery) (*ou
 
 // deleteHashmapObject deletes one object for a system-wide caller.
 func deleteHashmapObject(ctx context.Context, kind, id string, del func(ctx context.Context, id string) error) (*noContent, error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: kind, ID: id})
@@ -526,7 +526,7 @@ func deleteHashmapObject(ctx context.Context, kind, id string, del func(ctx cont
 // (and, for groups, recursive) in a JSON body to the collection
 // ("DELETE .../mappings/" {"mapping_id": ...}).
 func deleteByBody(ctx context.Context, raw []byte, key string, del func(ctx context.Context, id string, recursive bool) error) (*noContent, error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	var p map[string]any
@@ -636,7 +636,7 @@ func (h *hashmapRules[R, W, L]) groupOf(ctx context.Context, id string) (*out[Ha
 }
 
 func (h *hashmapRules[R, W, L]) create(ctx context.Context, in *rawBody) (*createdAt[W], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	b, err := parseRuleBody(in.RawBody)
@@ -657,7 +657,7 @@ func (h *hashmapRules[R, W, L]) create(ctx context.Context, in *rawBody) (*creat
 }
 
 func (h *hashmapRules[R, W, L]) update(ctx context.Context, in *idBody) (*out[W], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	r, err := h.getRule(ctx, processor.AllRules, in.ID)

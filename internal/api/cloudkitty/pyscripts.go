@@ -121,7 +121,7 @@ func (f *face) script(ctx context.Context, in *idPath) (*out[Script], error) {
 }
 
 func (f *face) createScript(ctx context.Context, in *rawBody) (*createdAt[Script], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	var b scriptBody
@@ -144,7 +144,7 @@ func (f *face) createScript(ctx context.Context, in *rawBody) (*createdAt[Script
 // Location repeats the id after the script's own URL; Skyfold's names the
 // script).
 func (f *face) updateScript(ctx context.Context, in *idBody) (*createdAt[Script], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	sc, err := f.svc.Script(ctx, processor.AllRules, in.ID)
@@ -167,7 +167,7 @@ func (f *face) updateScript(ctx context.Context, in *idBody) (*createdAt[Script]
 }
 
 func (f *face) deleteScript(ctx context.Context, in *idPath) (*noContent, error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: "pyscript", ID: in.ID})

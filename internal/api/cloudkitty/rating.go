@@ -120,7 +120,7 @@ func (f *face) updateModuleQuery(ctx context.Context, in *moduleUpdateQuery) (*o
 // configureModule applies a module update; the id in the path or query
 // wins over the body's.
 func (f *face) configureModule(ctx context.Context, id string, raw []byte) (*out[Module], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:update_module"); err != nil {
 		return nil, err
 	}
 	var u moduleUpdate

@@ -3,6 +3,7 @@ package cloudkitty_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/skyfold/skyfold/internal/identity"
@@ -100,8 +101,25 @@ func TestRatingConfigVisibility(t *testing.T) {
 							t.Errorf("GET %s: %d %s, want 404", p, st, raw)
 						}
 					}
-					// The other tenant's rule cannot be asked for by its tenant either.
+					// The other tenant's rule cannot be asked for by its tenant either,
+					// and no tenant changes the configuration.
 					if tc.as != c {
+						for _, w := range []struct {
+							method, path string
+							body         any
+						}{
+							{"POST", hm + "/mappings", map[string]any{"service_id": svcID, "cost": "0", "type": "flat", "tenant_id": projA}},
+							{"DELETE", hm + "/mappings/" + global, nil},
+							{"PUT", "/v1/rating/module_config/pyscripts/scripts/" + scriptID, map[string]any{"data": "x = 0"}},
+						} {
+							// A reader is refused by the policy layer, a member
+							// by the face, in CloudKitty's words.
+							if st, raw := tc.as.do(w.method, w.path, w.body); st != 403 {
+								t.Errorf("%s %s: %d %s, want 403", w.method, w.path, st, raw)
+							} else if strings.HasPrefix(tc.name, "member") && !strings.Contains(string(raw), "Policy doesn't allow rating:module_config to be performed.") {
+								t.Errorf("%s %s: %s", w.method, w.path, raw)
+							}
+						}
 						other := projB
 						if slices.Contains(tc.mappings, mapB) {
 							other = projA
