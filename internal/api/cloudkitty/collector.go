@@ -91,8 +91,8 @@ func (f *face) collectorRoutes() []route {
 
 // collectorRoot answers GET /v1/collector as CloudKitty does: its routing
 // stub returns nothing, so clients that probe it get 200 and no body.
-func (f *face) collectorRoot(ctx context.Context, _ *struct{}) (*noContent, error) {
-	return nil, nil
+func (f *face) collectorRoot(ctx context.Context, _ *struct{}) (*empty, error) {
+	return &empty{}, nil
 }
 
 func (f *face) collectorMappings(ctx context.Context, in *collectorQuery) (*out[CollectorMappingList], error) {

@@ -150,11 +150,11 @@ func (f *face) configureModule(ctx context.Context, id string, raw []byte) (*out
 
 // reloadModules reloads the configuration; a rule that fails to load is
 // shown on its module's state, so the reload itself still succeeds.
-func (f *face) reloadModules(ctx context.Context, _ *struct{}) (*noContent, error) {
+func (f *face) reloadModules(ctx context.Context, _ *struct{}) (*empty, error) {
 	if err := f.svc.Reload(ctx); err != nil && errs.CodeOf(err) == errs.Internal {
 		f.svc.Config().Logger.Warn("rating modules reloaded with errors", "err", err)
 	}
-	return nil, nil
+	return &empty{}, nil
 }
 
 // quote's input body stays an anonymous struct so that the OpenAPI document

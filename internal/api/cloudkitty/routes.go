@@ -53,6 +53,12 @@ func emptyOK(next handler) handler {
 	}
 }
 
+// empty is the answer of an emptyOK operation: no body, which the OpenAPI
+// document shows as an empty text.
+type empty struct {
+	Body []byte `contentType:"text/plain" doc:"always empty"`
+}
+
 // optionalBody lets an operation that reads a raw body be sent without one
 // (a DELETE whose options may come in the query or the body). The framework
 // requires a raw body once declared; the flag it checks is the one the
