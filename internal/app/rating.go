@@ -77,6 +77,11 @@ func (a *App) setupRating(ctx context.Context) error {
 		// Scripts that do not compile are reported in the module state.
 		log.Warn("rating configuration loaded with errors", "err", err)
 	}
+	if a.Cfg.Demo {
+		if err := seedDemoPrices(ctx, svc); err != nil {
+			return fmt.Errorf("demo prices: %w", err)
+		}
+	}
 	cloudkitty.Register(a.Server, svc, cloudkitty.Options{})
 	a.Jobs.AddPeriodic(svc.Periodic())
 	c := svc.Config()

@@ -68,6 +68,21 @@ func (x *cli) run(name string, args ...string) string {
 	return out.String()
 }
 
+// fails runs a command that must fail and returns its standard error.
+func (x *cli) fails(name string, args ...string) string {
+	x.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = x.env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err == nil {
+		x.t.Fatalf("%s %s succeeded: %s", name, strings.Join(args, " "), out.String())
+	}
+	return errOut.String()
+}
+
 // json runs a cloudkitty command with -f json and decodes its output.
 func (x *cli) json(args ...string) any {
 	x.t.Helper()
@@ -151,6 +166,17 @@ func TestCloudKittyClient(t *testing.T) {
 	if l := rows(x.json("hashmap", "group", "mappings", "get", group)); len(l) != 1 || l[0]["Mapping ID"] != mapping {
 		t.Fatalf("group mappings = %v", l)
 	}
+
+	// Pyscripts: create, update (answered 201, as CloudKitty does), and an
+	// unknown script worded as CloudKitty words it.
+	script := rows(x.json("pyscript", "create", "noop", "x = 1"))[0]["Script ID"].(string)
+	if r := rows(x.json("pyscript", "update", "-d", "x = 2", script)); r[0]["Data"] != "x = 2" {
+		t.Fatalf("pyscript update = %v", r)
+	}
+	if msg := x.fails("cloudkitty", "pyscript", "get", "42"); !strings.Contains(msg, "No such script: None (UUID: 42)") {
+		t.Errorf("pyscript get 42: %s", msg)
+	}
+	x.run("cloudkitty", "pyscript", "delete", script)
 
 	// Quote, through the client library (the CLI has no quote command).
 	out := strings.Fields(x.run(x.python, "-c", quotePy, "80", "250"))

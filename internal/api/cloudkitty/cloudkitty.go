@@ -68,22 +68,76 @@ func Register(s *api.Server, svc *processor.Service, opts Options) {
 	s.Mux.Handle("/v2/scope/", trailingSlash(s.Mux))
 }
 
+// Controllers of CloudKitty's v1 API that have no method taking an id
+// (pecan's get_one): below them, a path naming no known child is routed to
+// no method, which pecan answers with 405 whatever the verb. Paths below
+// the other controllers (those taking an id) answer 404 when unknown.
+var idlessControllers = []string{
+	"/v1", "/v1/rating", "/v1/rating/module_config", "/v1/rating/module_config/hashmap",
+	"/v1/rating/module_config/pyscripts", "/v1/report", "/v1/storage", "/v1/storage/dataframes", "/v1/info",
+}
+
+// unconfigurable is the configuration path of the module without any
+// settings; CloudKitty answers every request there with 409.
+const unconfigurable = "/v1/rating/module_config/noop"
+
+// routedToNoMethod reports whether pecan would find no method for path: the
+// path is an idless controller itself or names an unknown child of one
+// (the deepest controller it lies under is idless).
+func routedToNoMethod(path string) bool {
+	deepest := ""
+	for _, c := range idlessControllers {
+		if path == c {
+			return true
+		}
+		if strings.HasPrefix(path, c+"/") && len(c) > len(deepest) {
+			deepest = c
+		}
+	}
+	if deepest == "" {
+		return false
+	}
+	// A child of the idless controller that is itself a controller with an
+	// id (".../hashmap/services/x/y") is not routed here.
+	rest := strings.TrimPrefix(path, deepest+"/")
+	return !strings.Contains(rest, "/") || !idControllers[deepest+"/"+rest[:strings.Index(rest, "/")]]
+}
+
+// idControllers are the v1 controllers whose get_one takes an id.
+var idControllers = map[string]bool{
+	"/v1/rating/modules": true, "/v1/collector": true, "/v1/collector/mappings": true, "/v1/collector/states": true,
+	"/v1/rating/module_config/hashmap/services": true, "/v1/rating/module_config/hashmap/fields": true,
+	"/v1/rating/module_config/hashmap/groups": true, "/v1/rating/module_config/hashmap/mappings": true,
+	"/v1/rating/module_config/hashmap/thresholds": true, "/v1/rating/module_config/pyscripts/scripts": true,
+	"/v1/info/metrics": true, "/v1/info/services": true, "/v1/info/metric": true, "/v1/info/service": true,
+}
+
 // trailingSlash serves /v1/... paths the CloudKitty client sends with a
-// trailing slash ("/v1/rating/modules/") by routing them without it; other
-// unmatched paths get the face's 404 or 405.
+// trailing slash ("/v1/rating/modules/") by routing them without it, and
+// /v1/billing/... as /v1/rating/... (CloudKitty's older name for it); other
+// unmatched paths get the status pecan gives them: 409 under the noop
+// module's configuration, 405 where no method is routed or the path takes
+// other methods, 404 otherwise.
 func trailingSlash(mux *http.ServeMux) http.Handler {
 	self := func(pattern string) bool { return pattern == "/v1/" || pattern == "/v2/scope/" }
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		if len(p) > 1 && strings.HasSuffix(p, "/") {
+		p := strings.TrimRight(r.URL.Path, "/")
+		if rest, ok := strings.CutPrefix(p, "/v1/billing"); ok && (rest == "" || rest[0] == '/') {
+			p = "/v1/rating" + rest
+		}
+		if p != r.URL.Path && p != "" {
 			r2 := r.Clone(r.Context())
-			r2.URL.Path = strings.TrimRight(p, "/")
+			r2.URL.Path = p
 			r2.URL.RawPath = ""
 			if _, pattern := mux.Handler(r2); !self(pattern) && pattern != "" {
 				mux.ServeHTTP(w, r2)
 				return
 			}
 			r = r2
+		}
+		if p == unconfigurable || strings.HasPrefix(p, unconfigurable+"/") {
+			envelope.Write(w, r, errs.E(errs.Conflict, "Module is not configurable"))
+			return
 		}
 		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
@@ -93,8 +147,10 @@ func trailingSlash(mux *http.ServeMux) http.Handler {
 				allow = append(allow, m)
 			}
 		}
-		if len(allow) > 0 {
-			w.Header().Set("Allow", strings.Join(allow, ", "))
+		if len(allow) > 0 || routedToNoMethod(r.URL.Path) {
+			if len(allow) > 0 {
+				w.Header().Set("Allow", strings.Join(allow, ", "))
+			}
 			envelope.Write(w, r, errs.E(errs.MethodNotAllowed, "The method %s is not allowed for this resource.", r.Method))
 			return
 		}
@@ -109,11 +165,12 @@ func op(id, method, path, summary, tag string) huma.Operation {
 }
 
 // requireSystem refuses configuration writes to callers without a
-// system-wide grant: rating rules apply to every tenant.
-func requireSystem(ctx context.Context) error {
+// system-wide grant: rating rules apply to every tenant. The refusal names
+// CloudKitty's policy action for the operation, as CloudKitty's does.
+func requireSystem(ctx context.Context, action string) error {
 	c := auth.From(ctx)
 	if c == nil || c.Grant.Breadth != identity.BreadthSystem {
-		return errs.E(errs.Forbidden, "Rating configuration is global: a system-wide grant is required.")
+		return errs.E(errs.Forbidden, "Policy doesn't allow %s to be performed.", action)
 	}
 	return nil
 }
@@ -291,6 +348,20 @@ func visibleTenants(ctx context.Context) ([]string, error) {
 		return []string{}, nil
 	}
 	return c.ProjectIDs(ctx)
+}
+
+// ratingVisibility is the part of the rating configuration the caller may
+// read: all of it with a system-wide grant, otherwise the global rules and
+// those of the tenants the grant covers.
+func ratingVisibility(ctx context.Context) (processor.Visibility, error) {
+	visible, err := visibleTenants(ctx)
+	if err != nil {
+		return processor.Visibility{}, err
+	}
+	if visible == nil {
+		return processor.AllRules, nil
+	}
+	return processor.Visibility{Tenants: visible}, nil
 }
 
 // tenantFilter picks the tenants a report or dataframe request covers,

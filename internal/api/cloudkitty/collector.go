@@ -78,6 +78,7 @@ func mapping(m processor.CollectorMapping) CollectorMapping {
 func (f *face) collectorRoutes() []route {
 	const maps, states = "/v1/collector/mappings", "/v1/collector/states"
 	return []route{
+		{http.MethodGet, "/v1/collector", "rating/collector/get", emptyOK(h(f.collectorRoot)), "collector-root", "The collector controller itself: an empty answer, as CloudKitty gives"},
 		{http.MethodGet, maps, "rating/collector_mappings/list", h(f.collectorMappings), "collector-mappings-list", "List the service to collector mappings"},
 		{http.MethodGet, maps + "/{service}", "rating/collector_mappings/get", h(f.collectorMapping), "collector-mapping-get", "Get the collector mapping of a service"},
 		{http.MethodPost, maps, "rating/collector_mappings/create", h(f.createCollectorMapping), "collector-mapping-create", "Map a service to a collector"},
@@ -86,6 +87,12 @@ func (f *face) collectorRoutes() []route {
 		{http.MethodGet, states, "rating/collector_states/get", h(f.collectorState), "collector-state-get", "Get whether a collector is enabled"},
 		{http.MethodPut, states, "rating/collector_states/update", h(f.setCollectorState), "collector-state-set", "Enable or disable a collector: its metrics are not collected while it is disabled"},
 	}
+}
+
+// collectorRoot answers GET /v1/collector as CloudKitty does: its routing
+// stub returns nothing, so clients that probe it get 200 and no body.
+func (f *face) collectorRoot(ctx context.Context, _ *struct{}) (*empty, error) {
+	return &empty{}, nil
 }
 
 func (f *face) collectorMappings(ctx context.Context, in *collectorQuery) (*out[CollectorMappingList], error) {
@@ -109,7 +116,7 @@ func (f *face) collectorMapping(ctx context.Context, in *servicePath) (*out[Coll
 }
 
 func (f *face) createCollectorMapping(ctx context.Context, in *collectorMappingCreateInput) (*out[CollectorMapping], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "collector:manage_mapping"); err != nil {
 		return nil, err
 	}
 	p := mappingParams{Service: in.Service, Collector: in.Collector}
@@ -133,7 +140,7 @@ func (f *face) deleteCollectorMappingQuery(ctx context.Context, in *collectorMap
 }
 
 func (f *face) deleteCollectorMapping(ctx context.Context, in *servicePath) (*noContent, error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "collector:manage_mapping"); err != nil {
 		return nil, err
 	}
 	if in.Service == "" {
@@ -162,7 +169,7 @@ func (f *face) collectorState(ctx context.Context, in *collectorStateQuery) (*ou
 }
 
 func (f *face) setCollectorState(ctx context.Context, in *collectorStateSetInput) (*out[CollectorInfos], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "collector:update_state"); err != nil {
 		return nil, err
 	}
 	p := struct {

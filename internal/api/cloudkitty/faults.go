@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/skyfold/skyfold/internal/api/envelope"
@@ -26,9 +27,10 @@ func fixed(s string) func(*hashmap.Violation) string {
 
 // hashmapFaults words each kind of violation as CloudKitty does. Most texts
 // are CloudKitty's hashmap code's; "Invalid input for field/attribute ..."
-// is its API framework's (WSME) input validation; the two negative-value
-// checks are Skyfold's own (CloudKitty lacks them) with a status matching
-// its other 400s.
+// is its API framework's (WSME) input validation; the negative-value and
+// range checks are Skyfold's own (CloudKitty lacks them: its database
+// refuses a cost or level its NUMERIC column cannot hold) with a status
+// matching its other 400s, the range texts in WSME's form.
 //
 // Python's None prints as 'None': a service mapping's value and an absent
 // tenant show as 'None'. CloudKitty answers 409 to a field of an unknown
@@ -63,6 +65,12 @@ var hashmapFaults = map[hashmap.Kind]hashmapFault{
 		return fmt.Sprintf("cost must not be negative for a %s %s", v.Value, v.Rule)
 	}},
 	hashmap.KindNegativeLevel: {http.StatusBadRequest, fixed("level must not be negative")},
+	hashmap.KindCostRange: {http.StatusBadRequest, func(v *hashmap.Violation) string {
+		return fmt.Sprintf("Invalid input for field/attribute cost. Value: '%s'. Value should have at most %d digits before the decimal point", v.Value, hashmap.MaxIntegerDigits)
+	}},
+	hashmap.KindLevelRange: {http.StatusBadRequest, func(v *hashmap.Violation) string {
+		return fmt.Sprintf("Invalid input for field/attribute level. Value: '%s'. Value should have at most %d digits before the decimal point and %d after", v.Value, hashmap.MaxIntegerDigits, hashmap.LevelScale)
+	}},
 	hashmap.KindStartAfterEnd: {http.StatusBadRequest, func(v *hashmap.Violation) string {
 		return fmt.Sprintf("Cannot create a rule with start after end. start=[%s] end=[%s].", pyTime(v.Start), pyTime(v.End))
 	}},
@@ -135,4 +143,42 @@ func pyTime(t time.Time) string {
 		return t.Format("2006-01-02 15:04:05.000000")
 	}
 	return t.Format("2006-01-02 15:04:05")
+}
+
+// missingTexts word a missing object as CloudKitty's database layer does:
+// services, groups and scripts are looked up by name or id, and the name
+// (Python's None) is printed too; a rating module's text has no id. Fields, mappings and thresholds are worded
+// as the rating service words them ("No such field: <id>").
+var missingTexts = map[string]string{
+	"module":  "Module not found.%.0s",
+	"service": "No such service: None (UUID: %s)",
+	"group":   "No such group: None (UUID: %s)",
+	"script":  "No such script: None (UUID: %s)",
+}
+
+// missing words a not-found error for an object of kind with id as
+// CloudKitty does. Other errors pass unchanged.
+func missing(err error, kind, id string) error {
+	text, ok := missingTexts[kind]
+	if err == nil || !ok || errs.CodeOf(err) != errs.NotFound {
+		return err
+	}
+	return errs.Wrap(err, errs.NotFound, text, id)
+}
+
+// noGroup is CloudKitty's answer when the group of a rule is asked for and
+// the rule has none, or does not exist.
+func noGroup(kind, id string) error {
+	return errs.E(errs.NotFound, "%s has no group (UUID: %s)", strings.ToUpper(kind[:1])+kind[1:], id)
+}
+
+// outOfRange words the rating service's refusal of a number outside its
+// range in WSME's form, naming the attribute and the value sent.
+func outOfRange(err error, attribute, value string) error {
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Code != errs.Invalid || len(e.Fields) != 1 {
+		return err
+	}
+	f := e.Fields[0]
+	return invalid(f.Field, "Invalid input for field/attribute "+attribute+". Value: '"+value+"'. Value "+f.Reason)
 }

@@ -235,10 +235,12 @@ type (
 	}
 	rawBody struct {
 		RawBody []byte
+		at      requestURL
 	}
 	idBody struct {
 		ID      string `path:"id"`
 		RawBody []byte
+		at      requestURL
 	}
 	fieldsQuery struct {
 		ServiceID string `query:"service_id"`
@@ -283,7 +285,7 @@ func (f *face) hashmapRoutes() []route {
 		{get_, hm + "/groups", list, h(f.hashmapGroups), "hashmap-groups-list", "List the groups"},
 		{get_, hm + "/groups/{id}", get, h(f.hashmapGroup), "hashmap-group-get", "Get a group"},
 		{post, hm + "/groups", create, created(h(f.createHashmapGroup)), "hashmap-group-create", "Create a group (rules priced on their own, then added up)"},
-		{delete_, hm + "/groups/{id}", del, h(f.deleteHashmapGroup), "hashmap-group-delete", "Delete a group; with recursive its mappings and thresholds too, otherwise they join the default group"},
+		{delete_, hm + "/groups/{id}", del, optionalBody(h(f.deleteHashmapGroup)), "hashmap-group-delete", "Delete a group; with recursive its mappings and thresholds too, otherwise they join the default group"},
 		{delete_, hm + "/groups", del, h(f.deleteHashmapGroupBody), "hashmap-group-delete-body", "Delete by the group_id in the JSON body, as the CloudKitty client does"},
 		{get_, hm + "/groups/mappings", list, h(f.groupMappings), "hashmap-group-mappings", "List the mappings of a group (group_id in the query, as the client asks)"},
 		{get_, hm + "/groups/{id}/mappings", list, h(f.groupMappingsPath), "hashmap-group-mappings-path", "List the mappings of a group"},
@@ -337,13 +339,13 @@ func (f *face) hashmapServices(ctx context.Context, _ *struct{}) (*out[HashmapSe
 func (f *face) hashmapService(ctx context.Context, in *idPath) (*out[HashmapService], error) {
 	x, err := f.svc.HashmapService(ctx, in.ID)
 	if err != nil {
-		return nil, err
+		return nil, missing(err, "service", in.ID)
 	}
 	return reply(serviceOf(x)), nil
 }
 
-func (f *face) createHashmapService(ctx context.Context, in *rawBody) (*out[HashmapService], error) {
-	if err := requireSystem(ctx); err != nil {
+func (f *face) createHashmapService(ctx context.Context, in *rawBody) (*createdAt[HashmapService], error) {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	var p struct {
@@ -357,7 +359,7 @@ func (f *face) createHashmapService(ctx context.Context, in *rawBody) (*out[Hash
 		return nil, fail(err)
 	}
 	auth.Note(ctx, auth.Object{Type: "hashmap_service", ID: x.ID, Name: x.Name})
-	return reply(serviceOf(x)), nil
+	return newAt(in.at, x.ID, serviceOf(x)), nil
 }
 
 func (f *face) deleteHashmapService(ctx context.Context, in *idPath) (*noContent, error) {
@@ -396,8 +398,8 @@ func (f *face) hashmapField(ctx context.Context, in *idPath) (*out[HashmapField]
 	return reply(fieldOf(x)), nil
 }
 
-func (f *face) createHashmapField(ctx context.Context, in *rawBody) (*out[HashmapField], error) {
-	if err := requireSystem(ctx); err != nil {
+func (f *face) createHashmapField(ctx context.Context, in *rawBody) (*createdAt[HashmapField], error) {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	var p struct {
@@ -412,7 +414,7 @@ func (f *face) createHashmapField(ctx context.Context, in *rawBody) (*out[Hashma
 		return nil, fail(err)
 	}
 	auth.Note(ctx, auth.Object{Type: "hashmap_field", ID: x.ID, Name: x.Name})
-	return reply(fieldOf(x)), nil
+	return newAt(in.at, x.ID, fieldOf(x)), nil
 }
 
 func (f *face) deleteHashmapField(ctx context.Context, in *idPath) (*noContent, error) {
@@ -444,13 +446,13 @@ func (f *face) hashmapGroups(ctx context.Context, _ *struct{}) (*out[HashmapGrou
 func (f *face) hashmapGroup(ctx context.Context, in *idPath) (*out[HashmapGroup], error) {
 	x, err := f.svc.HashmapGroup(ctx, in.ID)
 	if err != nil {
-		return nil, err
+		return nil, missing(err, "group", in.ID)
 	}
 	return reply(groupOf(x)), nil
 }
 
-func (f *face) createHashmapGroup(ctx context.Context, in *rawBody) (*out[HashmapGroup], error) {
-	if err := requireSystem(ctx); err != nil {
+func (f *face) createHashmapGroup(ctx context.Context, in *rawBody) (*createdAt[HashmapGroup], error) {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	var p struct {
@@ -464,21 +466,21 @@ func (f *face) createHashmapGroup(ctx context.Context, in *rawBody) (*out[Hashma
 		return nil, fail(err)
 	}
 	auth.Note(ctx, auth.Object{Type: "hashmap_group", ID: x.ID, Name: x.Name})
-	return reply(groupOf(x)), nil
+	return newAt(in.at, x.ID, groupOf(x)), nil
 }
 
 func (f *face) deleteHashmapGroup(ctx context.Context, in *groupDeleteInput) (*noContent, error) {
 	p := struct {
 		Recursive bool `json:"recursive"`
 	}{Recursive: in.Recursive}
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	if err := readParams(in.RawBody, &p); err != nil {
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: "hashmap_group", ID: in.ID})
-	return nil, f.svc.DeleteHashmapGroup(ctx, in.ID, p.Recursive || in.Recursive)
+	return nil, missing(f.svc.DeleteHashmapGroup(ctx, in.ID, p.Recursive || in.Recursive), "group", in.ID)
 }
 
 func (f *face) deleteHashmapGroupBody(ctx context.Context, in *rawBody) (*noContent, error) {
@@ -489,10 +491,9 @@ func (f *face) groupMappings(ctx context.Context, in *groupQuery) (*out[HashmapM
 	return f.groupMappingsPath(ctx, &idPath{ID: in.GroupID})
 }
 
+// groupMappingsPath lists a group's mappings; like CloudKitty, an unknown
+// group has none rather than being refused.
 func (f *face) groupMappingsPath(ctx context.Context, in *idPath) (*out[HashmapMappingList], error) {
-	if _, err := f.svc.HashmapGroup(ctx, in.ID); err != nil {
-		return nil, err
-	}
 	return f.mappings.listOf(ctx, processor.RuleFilter{GroupID: in.ID})
 }
 
@@ -501,9 +502,6 @@ func (f *face) groupThresholds(ctx context.Context, in *groupQuery) (*out[Hashma
 }
 
 func (f *face) groupThresholdsPath(ctx context.Context, in *idPath) (*out[HashmapThresholdList], error) {
-	if _, err := f.svc.HashmapGroup(ctx, in.ID); err != nil {
-		return nil, err
-	}
 	return f.thresholds.listOf(ctx, processor.RuleFilter{GroupID: in.ID})
 }
 
@@ -517,18 +515,18 @@ func (f *face) thresholdGroup(ctx context.Context, in *thresholdGroupQuery) (*ou
 
 // deleteHashmapObject deletes one object for a system-wide caller.
 func deleteHashmapObject(ctx context.Context, kind, id string, del func(ctx context.Context, id string) error) (*noContent, error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: kind, ID: id})
-	return nil, del(ctx, id)
+	return nil, missing(del(ctx, id), strings.TrimPrefix(kind, "hashmap_"), id)
 }
 
 // deleteByBody serves the CloudKitty client's deletes, which send the id
 // (and, for groups, recursive) in a JSON body to the collection
 // ("DELETE .../mappings/" {"mapping_id": ...}).
 func deleteByBody(ctx context.Context, raw []byte, key string, del func(ctx context.Context, id string, recursive bool) error) (*noContent, error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	var p map[string]any
@@ -540,8 +538,9 @@ func deleteByBody(ctx context.Context, raw []byte, key string, del func(ctx cont
 		return nil, invalid(key, "Invalid input for field/attribute "+key+". Value: 'None'. Mandatory field missing.")
 	}
 	recursive, _ := p["recursive"].(bool)
-	auth.Note(ctx, auth.Object{Type: "hashmap_" + strings.TrimSuffix(key, "_id"), ID: id})
-	return nil, del(ctx, id, recursive)
+	kind := strings.TrimSuffix(key, "_id")
+	auth.Note(ctx, auth.Object{Type: "hashmap_" + kind, ID: id})
+	return nil, missing(del(ctx, id, recursive), kind, id)
 }
 
 // Mappings and thresholds.
@@ -552,8 +551,8 @@ type hashmapRules[R, W, L any] struct {
 	svc  *processor.Service
 	kind string // "mapping" or "threshold"
 	// The rating service's operations on this kind of rule.
-	listRules func(ctx context.Context, f processor.RuleFilter) ([]R, error)
-	getRule   func(ctx context.Context, id string) (R, error)
+	listRules func(ctx context.Context, v processor.Visibility, f processor.RuleFilter) ([]R, error)
+	getRule   func(ctx context.Context, v processor.Visibility, id string) (R, error)
 	createR   func(ctx context.Context, r R) (R, error)
 	updateR   func(ctx context.Context, r R) (R, error)
 	deleteR   func(ctx context.Context, id string) error
@@ -584,7 +583,11 @@ func (h *hashmapRules[R, W, L]) list(ctx context.Context, in *ruleQuery) (*out[L
 }
 
 func (h *hashmapRules[R, W, L]) listOf(ctx context.Context, flt processor.RuleFilter) (*out[L], error) {
-	rs, err := h.listRules(ctx, flt)
+	vis, err := ratingVisibility(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := h.listRules(ctx, vis, flt)
 	if err != nil {
 		return nil, err
 	}
@@ -596,21 +599,34 @@ func (h *hashmapRules[R, W, L]) listOf(ctx context.Context, flt processor.RuleFi
 }
 
 func (h *hashmapRules[R, W, L]) get(ctx context.Context, in *idPath) (*out[W], error) {
-	r, err := h.getRule(ctx, in.ID)
+	r, err := h.visibleRule(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
 	return reply(h.wire(r)), nil
 }
 
+// visibleRule returns a rule the caller may read.
+func (h *hashmapRules[R, W, L]) visibleRule(ctx context.Context, id string) (R, error) {
+	vis, err := ratingVisibility(ctx)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return h.getRule(ctx, vis, id)
+}
+
 func (h *hashmapRules[R, W, L]) groupOf(ctx context.Context, id string) (*out[HashmapGroup], error) {
-	r, err := h.getRule(ctx, id)
+	r, err := h.visibleRule(ctx, id)
+	if errs.CodeOf(err) == errs.NotFound {
+		return nil, noGroup(h.kind, id)
+	}
 	if err != nil {
 		return nil, err
 	}
-	rid, groupID := h.head(&r)
+	_, groupID := h.head(&r)
 	if groupID == "" {
-		return nil, errs.E(errs.NotFound, "Entity %s has no group: %s", h.kind, *rid)
+		return nil, noGroup(h.kind, id)
 	}
 	g, err := h.svc.HashmapGroup(ctx, groupID)
 	if err != nil {
@@ -619,8 +635,8 @@ func (h *hashmapRules[R, W, L]) groupOf(ctx context.Context, id string) (*out[Ha
 	return reply(groupOf(g)), nil
 }
 
-func (h *hashmapRules[R, W, L]) create(ctx context.Context, in *rawBody) (*out[W], error) {
-	if err := requireSystem(ctx); err != nil {
+func (h *hashmapRules[R, W, L]) create(ctx context.Context, in *rawBody) (*createdAt[W], error) {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	b, err := parseRuleBody(in.RawBody)
@@ -637,14 +653,14 @@ func (h *hashmapRules[R, W, L]) create(ctx context.Context, in *rawBody) (*out[W
 	}
 	id, _ := h.head(&r)
 	auth.Note(ctx, auth.Object{Type: "hashmap_" + h.kind, ID: *id})
-	return reply(h.wire(r)), nil
+	return newAt(in.at, *id, h.wire(r)), nil
 }
 
 func (h *hashmapRules[R, W, L]) update(ctx context.Context, in *idBody) (*out[W], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
-	r, err := h.getRule(ctx, in.ID)
+	r, err := h.getRule(ctx, processor.AllRules, in.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,8 @@ func (f *face) metricInfos(ctx context.Context, _ *struct{}) (*out[MetricInfoLis
 func (f *face) metricInfo(ctx context.Context, in *metricPath) (*out[MetricInfo], error) {
 	m, ok := f.svc.Metrics().Metric(in.Name)
 	if !ok {
-		return nil, errs.E(errs.NotFound, "No metric found for %s.", in.Name)
+		// CloudKitty's faultstring is the bare metric name.
+		return nil, errs.E(errs.NotFound, "%s", in.Name)
 	}
 	return reply(metricInfoOf(m)), nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/skyfold/skyfold/internal/api/auth"
+	"github.com/skyfold/skyfold/internal/rating/processor"
 	"github.com/skyfold/skyfold/internal/rating/script"
 )
 
@@ -86,33 +87,41 @@ func (f *face) pyscriptsRoutes() []route {
 		{http.MethodGet, ps, "rating/pyscripts/list", h(f.scripts), "pyscripts-scripts-list", "List the rating scripts"},
 		{http.MethodGet, ps + "/{id}", "rating/pyscripts/get", h(f.script), "pyscripts-script-get", "Get a rating script"},
 		{http.MethodPost, ps, "rating/pyscripts/create", created(h(f.createScript)), "pyscripts-script-create", "Upload a rating script (Starlark, CloudKitty's data contract); a syntax error is refused with its line"},
-		{http.MethodPut, ps + "/{id}", "rating/pyscripts/update", h(f.updateScript), "pyscripts-script-update", "Replace a rating script"},
+		{http.MethodPut, ps + "/{id}", "rating/pyscripts/update", created(h(f.updateScript)), "pyscripts-script-update", "Replace a rating script"},
 		{http.MethodDelete, ps + "/{id}", "rating/pyscripts/delete", h(f.deleteScript), "pyscripts-script-delete", "Delete a rating script"},
 	}
 }
 
 func (f *face) scripts(ctx context.Context, in *scriptsQuery) (*out[ScriptList], error) {
-	list, err := f.svc.Scripts(ctx, in.NoData)
+	vis, err := ratingVisibility(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := f.svc.Scripts(ctx, vis, in.NoData)
 	if err != nil {
 		return nil, err
 	}
 	l := ScriptList{Scripts: []Script{}}
 	for _, x := range list {
-		l.Scripts = append(l.Scripts, f.scriptOf(x, !in.NoData))
+		l.Scripts = append(l.Scripts, f.scriptOf(x, vis.All && !in.NoData))
 	}
 	return reply(l), nil
 }
 
 func (f *face) script(ctx context.Context, in *idPath) (*out[Script], error) {
-	x, err := f.svc.Script(ctx, in.ID)
+	vis, err := ratingVisibility(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return reply(f.scriptOf(x, true)), nil
+	x, err := f.svc.Script(ctx, vis, in.ID)
+	if err != nil {
+		return nil, missing(err, "script", in.ID)
+	}
+	return reply(f.scriptOf(x, vis.All)), nil
 }
 
-func (f *face) createScript(ctx context.Context, in *rawBody) (*out[Script], error) {
-	if err := requireSystem(ctx); err != nil {
+func (f *face) createScript(ctx context.Context, in *rawBody) (*createdAt[Script], error) {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	var b scriptBody
@@ -128,16 +137,19 @@ func (f *face) createScript(ctx context.Context, in *rawBody) (*out[Script], err
 		return nil, fail(err)
 	}
 	auth.Note(ctx, auth.Object{Type: "pyscript", ID: sc.ID, Name: sc.Name})
-	return reply(f.scriptOf(sc, true)), nil
+	return newAt(in.at, sc.ID, f.scriptOf(sc, true)), nil
 }
 
-func (f *face) updateScript(ctx context.Context, in *idBody) (*out[Script], error) {
-	if err := requireSystem(ctx); err != nil {
+// updateScript answers 201 with the script's URL, as CloudKitty does (its
+// Location repeats the id after the script's own URL; Skyfold's names the
+// script).
+func (f *face) updateScript(ctx context.Context, in *idBody) (*createdAt[Script], error) {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
-	sc, err := f.svc.Script(ctx, in.ID)
+	sc, err := f.svc.Script(ctx, processor.AllRules, in.ID)
 	if err != nil {
-		return nil, err
+		return nil, missing(err, "script", in.ID)
 	}
 	var b scriptBody
 	if err := readParams(in.RawBody, &b); err != nil {
@@ -148,16 +160,16 @@ func (f *face) updateScript(ctx context.Context, in *idBody) (*out[Script], erro
 	}
 	sc, err = f.svc.UpdateScript(ctx, sc)
 	if err != nil {
-		return nil, fail(err)
+		return nil, missing(fail(err), "script", in.ID)
 	}
 	auth.Note(ctx, auth.Object{Type: "pyscript", ID: sc.ID, Name: sc.Name})
-	return reply(f.scriptOf(sc, true)), nil
+	return &createdAt[Script]{Location: string(in.at), Body: f.scriptOf(sc, true)}, nil
 }
 
 func (f *face) deleteScript(ctx context.Context, in *idPath) (*noContent, error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: "pyscript", ID: in.ID})
-	return nil, f.svc.DeleteScript(ctx, in.ID)
+	return nil, missing(f.svc.DeleteScript(ctx, in.ID), "script", in.ID)
 }

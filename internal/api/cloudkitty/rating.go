@@ -3,6 +3,7 @@ package cloudkitty
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -87,7 +88,7 @@ func (f *face) ratingRoutes() []route {
 		{http.MethodGet, mods + "/{module_id}", "rating/modules/get", h(f.module), "module-get", "Get a rating module"},
 		{http.MethodPut, mods + "/{module_id}", "rating/modules/update", h(f.updateModule), "module-update", "Enable or disable a module and set its priority"},
 		{http.MethodPut, mods, "rating/modules/update", h(f.updateModuleQuery), "module-update-body", "Enable or disable a module and set its priority (module_id in the query or body, as the seed documents)"},
-		{http.MethodGet, "/v1/rating/reload_modules", "rating/modules/reload", h(f.reloadModules), "modules-reload", "Reload the rating configuration"},
+		{http.MethodGet, "/v1/rating/reload_modules", "rating/modules/reload", emptyOK(h(f.reloadModules)), "modules-reload", "Reload the rating configuration"},
 		{http.MethodPost, "/v1/rating/quote", "rating/quote/get", h(f.quote), "quote", "Price resource descriptions now, with the enabled modules; the answer is a JSON number"},
 	}
 }
@@ -103,7 +104,7 @@ func (f *face) modules(ctx context.Context, _ *struct{}) (*out[ModuleList], erro
 func (f *face) module(ctx context.Context, in *modulePath) (*out[Module], error) {
 	m, err := f.svc.Module(in.ModuleID)
 	if err != nil {
-		return nil, err
+		return nil, missing(err, "module", in.ModuleID)
 	}
 	return reply(moduleOf(m)), nil
 }
@@ -119,7 +120,7 @@ func (f *face) updateModuleQuery(ctx context.Context, in *moduleUpdateQuery) (*o
 // configureModule applies a module update; the id in the path or query
 // wins over the body's.
 func (f *face) configureModule(ctx context.Context, id string, raw []byte) (*out[Module], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "rating:update_module"); err != nil {
 		return nil, err
 	}
 	var u moduleUpdate
@@ -138,7 +139,10 @@ func (f *face) configureModule(ctx context.Context, id string, raw []byte) (*out
 	}
 	m, err := f.svc.ConfigureModule(ctx, id, u.Enabled, prio)
 	if err != nil {
-		return nil, err
+		if prio != nil {
+			err = outOfRange(err, "priority", strconv.Itoa(*prio))
+		}
+		return nil, missing(err, "module", id)
 	}
 	auth.Note(ctx, auth.Object{Type: "rating_module", ID: id})
 	return reply(moduleOf(m)), nil
@@ -146,11 +150,11 @@ func (f *face) configureModule(ctx context.Context, id string, raw []byte) (*out
 
 // reloadModules reloads the configuration; a rule that fails to load is
 // shown on its module's state, so the reload itself still succeeds.
-func (f *face) reloadModules(ctx context.Context, _ *struct{}) (*noContent, error) {
+func (f *face) reloadModules(ctx context.Context, _ *struct{}) (*empty, error) {
 	if err := f.svc.Reload(ctx); err != nil && errs.CodeOf(err) == errs.Internal {
 		f.svc.Config().Logger.Warn("rating modules reloaded with errors", "err", err)
 	}
-	return nil, nil
+	return &empty{}, nil
 }
 
 // quote's input body stays an anonymous struct so that the OpenAPI document
@@ -177,9 +181,24 @@ func (f *face) quote(ctx context.Context, in *struct {
 	}
 	total, err := f.svc.Quote(ctx, callerProject(ctx), res)
 	if err != nil {
-		return nil, err
+		return nil, volumeFault(err, res)
 	}
 	return &rawOutput{ContentType: "application/json", Body: rawNumber(total)}, nil
+}
+
+// volumeFault words the refusal of a resource's volume as WSME words a
+// refused attribute, with the volume sent.
+func volumeFault(err error, res []rating.Resource) error {
+	var e *errs.Error
+	if !errors.As(err, &e) || len(e.Fields) != 1 {
+		return err
+	}
+	for i, r := range res {
+		if e.Fields[0].Field == fmt.Sprintf("resources[%d].volume", i) {
+			return outOfRange(err, "volume", r.Volume.String())
+		}
+	}
+	return err
 }
 
 // descString renders a desc value as CloudKitty compares it: strings as

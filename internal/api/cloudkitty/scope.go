@@ -113,7 +113,7 @@ func (f *face) scopes(ctx context.Context, in *scopesQuery) (*out[ScopeStateList
 }
 
 func (f *face) resetScopes(ctx context.Context, in *rawBody) (*noContent, error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "scope:reset_state"); err != nil {
 		return nil, err
 	}
 	var b struct {
@@ -160,7 +160,7 @@ func (f *face) resetScopes(ctx context.Context, in *rawBody) (*noContent, error)
 }
 
 func (f *face) patchScope(ctx context.Context, in *rawBody) (*out[ScopeState], error) {
-	if err := requireSystem(ctx); err != nil {
+	if err := requireSystem(ctx, "scope:patch_state"); err != nil {
 		return nil, err
 	}
 	var b struct {

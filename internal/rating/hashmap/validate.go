@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/skyfold/skyfold/internal/errs"
+	"github.com/skyfold/skyfold/internal/money"
 )
 
 // Kind names one way a hashmap object can be refused. The faces key their
@@ -34,6 +35,17 @@ const (
 	KindNegativeLevel      Kind = "negative_level"        // a negative threshold level
 	KindStartAfterEnd      Kind = "start_after_end"       // a validity window ending before it starts
 	KindStartInPast        Kind = "start_in_past"         // a new rule starting in the past
+	KindCostRange          Kind = "cost_range"            // a cost too large for CloudKitty's cost column
+	KindLevelRange         Kind = "level_range"           // a level too large or too fine for CloudKitty's level column
+)
+
+// The bounds of CloudKitty's hashmap columns, which clients and exports
+// rely on: cost is NUMERIC(40,28) and level NUMERIC(20,8), so both hold at
+// most 12 digits before the decimal point, and a level 8 after it (a cost's
+// 28 are the most any money.Decimal keeps).
+const (
+	MaxIntegerDigits = 12
+	LevelScale       = 8
 )
 
 // Kinds lists every Kind, in the order the checks run, so that a face can
@@ -41,7 +53,7 @@ const (
 func Kinds() []Kind {
 	return []Kind{KindNameRequired, KindServiceExists, KindFieldNoService, KindFieldUnknownParent, KindFieldExists,
 		KindGroupExists, KindBadType, KindTwoParents, KindNoParent, KindValueOnService, KindValueRequired,
-		KindNegativeCost, KindNegativeLevel, KindStartAfterEnd, KindStartInPast, KindNoSuchService, KindNoSuchField,
+		KindNegativeCost, KindCostRange, KindNegativeLevel, KindLevelRange, KindStartAfterEnd, KindStartInPast, KindNoSuchService, KindNoSuchField,
 		KindNoSuchGroup, KindMappingExists, KindThresholdExists}
 }
 
@@ -101,6 +113,15 @@ func violate(v Violation, reason string) error {
 		e.Fields = []errs.FieldError{{Field: v.Field, Reason: reason}}
 	}
 	return e
+}
+
+// checkCost refuses a cost its column cannot hold.
+func checkCost(c money.Decimal) error {
+	if c.IntegerDigits() > MaxIntegerDigits {
+		return violate(Violation{Kind: KindCostRange, Field: "cost", Value: c.String()},
+			fmt.Sprintf("must have at most %d digits before the decimal point", MaxIntegerDigits))
+	}
+	return nil
 }
 
 // others reports whether the i-th stored object is another object than
@@ -220,6 +241,9 @@ func (r *Rules) checkMapping(m Mapping, self int) error {
 	if m.Cost.Sign() < 0 {
 		return violate(Violation{Kind: KindNegativeCost, Field: "cost", Value: string(m.Type), Rule: "mapping"}, "must not be negative")
 	}
+	if err := checkCost(m.Cost); err != nil {
+		return err
+	}
 	if err := r.checkRefs(m.ServiceID, m.FieldID, m.GroupID, m.Validity); err != nil {
 		return err
 	}
@@ -253,8 +277,15 @@ func (r *Rules) checkThreshold(t Threshold, self int) error {
 	if t.Type == TypeRate && t.Cost.Sign() < 0 {
 		return violate(Violation{Kind: KindNegativeCost, Field: "cost", Value: string(t.Type), Rule: "threshold"}, "must not be negative")
 	}
+	if err := checkCost(t.Cost); err != nil {
+		return err
+	}
 	if t.Level.Sign() < 0 {
 		return violate(Violation{Kind: KindNegativeLevel, Field: "level"}, "must not be negative")
+	}
+	if t.Level.IntegerDigits() > MaxIntegerDigits || !t.Level.Round(LevelScale).Equal(t.Level) {
+		return violate(Violation{Kind: KindLevelRange, Field: "level", Value: t.Level.String()},
+			fmt.Sprintf("must have at most %d digits before the decimal point and %d after", MaxIntegerDigits, LevelScale))
 	}
 	if err := r.checkRefs(t.ServiceID, t.FieldID, t.GroupID, t.Validity); err != nil {
 		return err

@@ -2,8 +2,10 @@ package processor
 
 import (
 	"context"
+	"slices"
 
 	"github.com/skyfold/skyfold/internal/cost"
+	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/rating/hashmap"
 	"github.com/skyfold/skyfold/internal/rating/script"
 	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
@@ -93,14 +95,58 @@ func (s *Service) DeleteHashmapGroup(ctx context.Context, id string, recursive b
 	return s.store.DeleteGroup(ctx, id, recursive)
 }
 
-// Mappings lists the mappings f selects.
-func (s *Service) Mappings(ctx context.Context, f RuleFilter) ([]hashmap.Mapping, error) {
-	return s.store.Mappings(ctx, f)
+// Visibility is whose rating configuration a reader may see. CloudKitty
+// keeps its whole module configuration to admins; Skyfold lets tenants read
+// the rules that price them, so a tenant's own mappings and thresholds sit
+// beside the global ones, while another tenant's prices and the scripts'
+// source (which may name any tenant) stay with admins.
+type Visibility struct {
+	// All is an admin's view: every rule, every script with its source.
+	All bool
+	// Tenants are the tenants whose own rules are shown beside the global
+	// ones (rules of no tenant) when All is false.
+	Tenants []string
 }
 
-// Mapping returns one mapping.
-func (s *Service) Mapping(ctx context.Context, id string) (hashmap.Mapping, error) {
-	return s.store.Mapping(ctx, id)
+// AllRules is the view of an admin, or of the service itself.
+var AllRules = Visibility{All: true}
+
+// shows reports whether a rule of tenant ("": global) is visible.
+func (v Visibility) shows(tenant string) bool {
+	return v.All || tenant == "" || slices.Contains(v.Tenants, tenant)
+}
+
+// visibleRules keeps the rules v shows.
+func visibleRules[R any](v Visibility, rs []R, tenant func(*R) string) []R {
+	if v.All {
+		return rs
+	}
+	out := rs[:0:0]
+	for i := range rs {
+		if v.shows(tenant(&rs[i])) {
+			out = append(out, rs[i])
+		}
+	}
+	return out
+}
+
+// Mappings lists the mappings f selects that v shows.
+func (s *Service) Mappings(ctx context.Context, v Visibility, f RuleFilter) ([]hashmap.Mapping, error) {
+	ms, err := s.store.Mappings(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return visibleRules(v, ms, func(m *hashmap.Mapping) string { return m.TenantID }), nil
+}
+
+// Mapping returns one mapping; one that v hides is not found, so that its
+// existence is not told either.
+func (s *Service) Mapping(ctx context.Context, v Visibility, id string) (hashmap.Mapping, error) {
+	m, err := s.store.Mapping(ctx, id)
+	if err == nil && !v.shows(m.TenantID) {
+		return hashmap.Mapping{}, errs.E(errs.NotFound, "No such mapping: %s", id)
+	}
+	return m, err
 }
 
 // CreateMapping validates and adds a mapping.
@@ -118,14 +164,22 @@ func (s *Service) DeleteMapping(ctx context.Context, id string) error {
 	return s.store.DeleteMapping(ctx, id)
 }
 
-// Thresholds lists the thresholds f selects.
-func (s *Service) Thresholds(ctx context.Context, f RuleFilter) ([]hashmap.Threshold, error) {
-	return s.store.Thresholds(ctx, f)
+// Thresholds lists the thresholds f selects that v shows.
+func (s *Service) Thresholds(ctx context.Context, v Visibility, f RuleFilter) ([]hashmap.Threshold, error) {
+	ts, err := s.store.Thresholds(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return visibleRules(v, ts, func(t *hashmap.Threshold) string { return t.TenantID }), nil
 }
 
-// Threshold returns one threshold.
-func (s *Service) Threshold(ctx context.Context, id string) (hashmap.Threshold, error) {
-	return s.store.Threshold(ctx, id)
+// Threshold returns one threshold; one that v hides is not found.
+func (s *Service) Threshold(ctx context.Context, v Visibility, id string) (hashmap.Threshold, error) {
+	t, err := s.store.Threshold(ctx, id)
+	if err == nil && !v.shows(t.TenantID) {
+		return hashmap.Threshold{}, errs.E(errs.NotFound, "No such threshold: %s", id)
+	}
+	return t, err
 }
 
 // CreateThreshold validates and adds a threshold.
@@ -143,14 +197,19 @@ func (s *Service) DeleteThreshold(ctx context.Context, id string) error {
 	return s.store.DeleteThreshold(ctx, id)
 }
 
-// Scripts lists the rating scripts; with noData their code is left out.
-func (s *Service) Scripts(ctx context.Context, noData bool) ([]script.Script, error) {
-	return s.store.Scripts(ctx, noData)
+// Scripts lists the rating scripts; with noData, or for a view that is
+// not All, their code is left out.
+func (s *Service) Scripts(ctx context.Context, v Visibility, noData bool) ([]script.Script, error) {
+	return s.store.Scripts(ctx, noData || !v.All)
 }
 
-// Script returns one rating script.
-func (s *Service) Script(ctx context.Context, id string) (script.Script, error) {
-	return s.store.Script(ctx, id)
+// Script returns one rating script; its code only for a view that is All.
+func (s *Service) Script(ctx context.Context, v Visibility, id string) (script.Script, error) {
+	sc, err := s.store.Script(ctx, id)
+	if !v.All {
+		sc.Data = ""
+	}
+	return sc, err
 }
 
 // CreateScript compiles and adds a rating script.

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -327,6 +328,9 @@ func (s *Service) ConfigureModule(ctx context.Context, name string, enabled *boo
 	if err != nil {
 		return cur, err
 	}
+	if priority != nil && (*priority < 0 || *priority > MaxPriority) {
+		return cur, errs.Field("priority", fmt.Sprintf("must be between 0 and %d", MaxPriority))
+	}
 	if _, err := s.store.SetModule(ctx, ratingstore.ModuleSetting{Name: name, Enabled: cur.Enabled, Priority: cur.Priority}, enabled, priority); err != nil {
 		return cur, err
 	}
@@ -339,8 +343,20 @@ func (s *Service) ScriptStatus() []script.Status { return s.scripts.Status() }
 // Reload re-reads the whole configuration (CloudKitty's reload_modules).
 func (s *Service) Reload(ctx context.Context) error { return s.Load(ctx) }
 
-// Quote prices resources for scope as of now with the enabled modules.
+// MaxPriority is the largest module priority: CloudKitty keeps priorities
+// in an INTEGER column. A negative priority has no meaning (higher runs
+// first, and the lowest is 0).
+const MaxPriority = math.MaxInt32
+
+// Quote prices resources for scope as of now with the enabled modules. A
+// negative volume is refused: no usage is negative, and it would price a
+// credit.
 func (s *Service) Quote(ctx context.Context, scope string, resources []rating.Resource) (money.Decimal, error) {
+	for i, r := range resources {
+		if r.Volume.Sign() < 0 {
+			return money.Decimal{}, errs.Field(fmt.Sprintf("resources[%d].volume", i), "must not be negative")
+		}
+	}
 	if err := s.reloadIfChanged(ctx); err != nil {
 		return money.Decimal{}, err
 	}
