@@ -147,6 +147,7 @@ var isolationClasses = map[string]isolation{
 	"GET /api/v2/vpcs/{id}":                                       {classProject, "inventory and clusters owned by a project"},
 	"GET /api/v2/zones":                                           {classCatalog, "regions, zones and shapes are shared by every account"},
 	"DELETE /v1/collector/mappings":                               {classSystemAdmin, "rating rules are changed by admins"},
+	"GET /v1/collector":                                           {classPublic, "the collector controller itself answers nothing"},
 	"GET /v1/collector/mappings":                                  {classRules, "tenant-specific rules only to their tenant"},
 	"POST /v1/collector/mappings":                                 {classSystemAdmin, "rating rules are changed by admins"},
 	"DELETE /v1/collector/mappings/{service}":                     {classSystemAdmin, "rating engine configuration"},
@@ -301,19 +302,11 @@ var isolationClasses = map[string]isolation{
 // area: "METHOD path|role" (role "*" for all of B's users) with the reason.
 // Each is a bug to fix where it lives; the entry goes when it is fixed.
 var isolationGaps = map[string]string{
-	// internal/api/cloudkitty, internal/rating (issue 15 item 8): rules with
-	// a tenant_id are listed to every tenant; CloudKitty shows a tenant's
-	// rules only to it and to admins.
-	"GET /v1/rating/module_config/hashmap/mappings|*":               "lists A's tenant-specific mappings (with A's tenant_id and price) to B",
-	"GET /v1/rating/module_config/hashmap/mappings/{id}|*":          "shows A's tenant-specific mapping to B",
-	"GET /v1/rating/module_config/hashmap/thresholds|*":             "lists A's tenant-specific thresholds to B",
-	"GET /v1/rating/module_config/hashmap/thresholds/{id}|*":        "shows A's tenant-specific threshold to B",
-	"GET /v1/rating/module_config/hashmap/groups/{id}/mappings|*":   "a shared group lists A's tenant-specific mappings to B",
-	"GET /v1/rating/module_config/hashmap/groups/{id}/thresholds|*": "a shared group lists A's tenant-specific thresholds to B",
-	"GET /v1/rating/module_config/pyscripts/scripts|*":              "every script's source is listed to B's users; scripts are the admins'",
-	"GET /v1/rating/module_config/pyscripts/scripts/{id}|*":         "a script's source is shown to B's users; scripts are the admins'",
-	"GET /v1/rating/reload_modules|admin":                           "a project admin reloads the rating modules of the whole system",
-	"GET /v1/rating/reload_modules|member":                          "a project member reloads the rating modules of the whole system",
+	// CloudKitty keeps all of module_config to admins; Skyfold lets a
+	// project's members read global rules and their tenant's own, but a
+	// module reload acts on the whole system.
+	"GET /v1/rating/reload_modules|admin":  "a project admin reloads the rating modules of the whole system",
+	"GET /v1/rating/reload_modules|member": "a project member reloads the rating modules of the whole system",
 }
 
 // tenantA is what tenant A owns: the ids the matrix puts into paths and

@@ -97,6 +97,11 @@ func (f *face) scripts(ctx context.Context, in *scriptsQuery) (*out[ScriptList],
 	if err != nil {
 		return nil, err
 	}
+	// Scripts rate every tenant and belong to none: the operators' own
+	// configuration, as CloudKitty's policy keeps module_config.
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
+		return nil, err
+	}
 	list, err := f.svc.Scripts(ctx, vis, in.NoData)
 	if err != nil {
 		return nil, err
@@ -111,6 +116,9 @@ func (f *face) scripts(ctx context.Context, in *scriptsQuery) (*out[ScriptList],
 func (f *face) script(ctx context.Context, in *idPath) (*out[Script], error) {
 	vis, err := ratingVisibility(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
 	x, err := f.svc.Script(ctx, vis, in.ID)

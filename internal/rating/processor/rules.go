@@ -197,19 +197,23 @@ func (s *Service) DeleteThreshold(ctx context.Context, id string) error {
 	return s.store.DeleteThreshold(ctx, id)
 }
 
-// Scripts lists the rating scripts; with noData, or for a view that is
-// not All, their code is left out.
+// Scripts lists the rating scripts (with noData, without their code). A
+// script belongs to no tenant: it rates every tenant's usage and is the
+// operators' configuration, so only a view that is All sees any.
 func (s *Service) Scripts(ctx context.Context, v Visibility, noData bool) ([]script.Script, error) {
-	return s.store.Scripts(ctx, noData || !v.All)
+	if !v.All {
+		return []script.Script{}, nil
+	}
+	return s.store.Scripts(ctx, noData)
 }
 
-// Script returns one rating script; its code only for a view that is All.
+// Script returns one rating script; to a view that is not All every script
+// is unknown, so that its existence is not told either.
 func (s *Service) Script(ctx context.Context, v Visibility, id string) (script.Script, error) {
-	sc, err := s.store.Script(ctx, id)
 	if !v.All {
-		sc.Data = ""
+		return script.Script{}, errs.NotFoundf("script", id)
 	}
-	return sc, err
+	return s.store.Script(ctx, id)
 }
 
 // CreateScript compiles and adds a rating script.
