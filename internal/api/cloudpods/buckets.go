@@ -108,6 +108,7 @@ func (f *Face) deleteBucket(ctx context.Context, in *idInput) (*taskAccepted, er
 // Register adds the whole Cloudpods inventory face.
 func (f *Face) Register(s *api.Server) {
 	f.RegisterAccounts(s)
+	f.RegisterProjects(s)
 	f.RegisterRegions(s)
 	f.RegisterBuckets(s)
 	f.RegisterResources(s)

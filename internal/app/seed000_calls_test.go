@@ -1,0 +1,85 @@
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/skyfold/skyfold/internal/store/storetest"
+)
+
+// member makes a user with the member role on a new project of the Default
+// domain and logs it in, scoped to that project.
+func member(t *testing.T, admin *client, user, project string) (*client, string) {
+	t.Helper()
+	dom := admin.must("GET", "/v3/domains?name=Default", nil, 200)["domains"].([]any)[0].(map[string]any)["id"].(string)
+	proj := admin.must("POST", "/v3/projects", map[string]any{"project": map[string]any{"name": project, "domain_id": dom}}, http.StatusCreated)["project"].(map[string]any)["id"].(string)
+	uid := admin.must("POST", "/v3/users", map[string]any{"user": map[string]any{"name": user, "domain_id": dom, "password": user + "-Pass-123"}}, http.StatusCreated)["user"].(map[string]any)["id"].(string)
+	role := admin.must("GET", "/v3/roles?name=member", nil, 200)["roles"].([]any)[0].(map[string]any)["id"].(string)
+	admin.must("PUT", "/v3/projects/"+proj+"/users/"+uid+"/roles/"+role, nil, http.StatusNoContent)
+	c := &client{t: t, base: admin.base}
+	tok := c.must("POST", "/v3/auth/tokens", map[string]any{"auth": map[string]any{
+		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
+			"user": map[string]any{"name": user, "domain": map[string]any{"id": dom}, "password": user + "-Pass-123"}}},
+		"scope": map[string]any{"project": map[string]any{"id": proj}},
+	}}, http.StatusCreated)
+	c.token = tok["__token"].(string)
+	return c, proj
+}
+
+func names(list []any) map[string]bool {
+	out := map[string]bool{}
+	for _, x := range list {
+		out[x.(map[string]any)["name"].(string)] = true
+	}
+	return out
+}
+
+// TestCloudpodsProjects lists and reads projects as the console does, each
+// caller seeing only what its grant reaches.
+func TestCloudpodsProjects(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			admin := startApp(t, kind)
+			alice, aliceProj := member(t, admin, "alice", "team-a")
+			_, bobProj := member(t, admin, "bob", "team-b")
+
+			all := admin.must("GET", "/api/v2/projects?scope=domain&limit=20", nil, 200)
+			got := names(all["projects"].([]any))
+			if !got["system"] || !got["team-a"] || !got["team-b"] || all["total"].(float64) != 3 || all["limit"].(float64) != 20 {
+				t.Fatalf("admin's projects: %v", all)
+			}
+			one := admin.must("GET", "/api/v2/projects?scope=domain&limit=20&filter="+url.QueryEscape("id.in("+bobProj+")"), nil, 200)
+			if one["total"].(float64) != 1 || !names(one["projects"].([]any))["team-b"] {
+				t.Fatalf("id.in filter: %v", one)
+			}
+			if m := admin.must("GET", "/api/v2/projects?limit=1&offset=1", nil, 200); m["total"].(float64) != 3 || len(m["projects"].([]any)) != 1 {
+				t.Fatalf("paging: %v", m)
+			}
+			mine := alice.must("GET", "/api/v2/projects?scope=project&limit=20", nil, 200)
+			if mine["total"].(float64) != 1 || !names(mine["projects"].([]any))["team-a"] {
+				t.Fatalf("alice's projects: %v", mine)
+			}
+
+			dom := admin.must("GET", "/v3/domains?name=Default", nil, 200)["domains"].([]any)[0].(map[string]any)["id"].(string)
+			v1 := admin.must("GET", "/api/v1/projects/"+bobProj+"?project_domain="+dom, nil, 200)
+			p, _ := v1["project"].(map[string]any)
+			if p == nil || p["id"] != bobProj || p["name"] != "team-b" || p["domain_id"] != dom || p["project_domain"] != "Default" {
+				t.Fatalf("v1 project: %v", v1)
+			}
+			if m := admin.must("GET", "/api/v1/projects/team-a?project_domain=Default", nil, 200); m["project"].(map[string]any)["id"] != aliceProj {
+				t.Fatalf("by name: %v", m)
+			}
+			alice.must("GET", "/api/v1/projects/"+aliceProj, nil, 200)
+			// Another project is not found for alice, in the Cloudpods envelope.
+			st, m := alice.do("GET", "/api/v1/projects/"+bobProj+"?project_domain="+dom, nil)
+			e, _ := m["error"].(map[string]any)
+			if st != 404 || e == nil || e["code"].(float64) != 404 {
+				t.Fatalf("alice reads bob's project: %d %v", st, m)
+			}
+			if st, m := admin.do("GET", "/api/v1/projects/nope", nil); st != 404 || m["error"] == nil {
+				t.Fatalf("unknown project: %d %v", st, m)
+			}
+		})
+	}
+}
