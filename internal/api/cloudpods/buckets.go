@@ -109,6 +109,7 @@ func (f *Face) deleteBucket(ctx context.Context, in *idInput) (*taskAccepted, er
 func (f *Face) Register(s *api.Server) {
 	f.RegisterAccounts(s)
 	f.RegisterProjects(s)
+	f.RegisterParameters(s)
 	f.RegisterRegions(s)
 	f.RegisterBuckets(s)
 	f.RegisterResources(s)
