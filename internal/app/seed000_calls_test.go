@@ -1,10 +1,15 @@
 package app_test
 
 import (
+	"fmt"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
+	aliyunsim "github.com/skyfold/skyfold/internal/sim/aliyun"
 	"github.com/skyfold/skyfold/internal/store/storetest"
 )
 
@@ -128,6 +133,77 @@ func TestCloudpodsParameters(t *testing.T) {
 			admin.must("DELETE", "/api/v1/parameters/LIST_BucketList", nil, 200)
 			if st, _ := admin.do("GET", "/api/v1/parameters/LIST_BucketList", nil); st != 404 {
 				t.Fatalf("deleted: %d", st)
+			}
+		})
+	}
+}
+
+// aliyunSim starts an Aliyun simulator with the seed's account and no
+// instances, so that nothing but what a test sets moves its balance.
+func aliyunSim(t *testing.T) (*aliyunsim.Server, string) {
+	t.Helper()
+	sim, err := aliyunsim.New(aliyunsim.Config{Accounts: []aliyunsim.Account{{AccessKeyID: "LTAI5tEXAMPLEKEYID00001",
+		AccessKeySecret: "EXAMPLEsecretEXAMPLEsecret0001", AccountID: "1423762516458388", Name: "zhihuima"}}, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { srv.Close(); sim.Close() })
+	return sim, srv.URL
+}
+
+func setSimBalance(t *testing.T, sim *aliyunsim.Server, amount string) {
+	t.Helper()
+	if err := sim.SetQuota("LTAI5tEXAMPLEKEYID00001", aliyunsim.Quota{Balance: &amount}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func near(t *testing.T, what string, got any, want float64) {
+	t.Helper()
+	f, ok := got.(float64)
+	if !ok || math.Abs(f-want) > 0.5 {
+		t.Fatalf("%s = %v, want about %v", what, got, want)
+	}
+}
+
+// TestCloudaccountBalance reads the balance from the cloud now, by GET and
+// by POST, and records it with its currency; a private cloud has none.
+func TestCloudaccountBalance(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			sim, simURL := aliyunSim(t)
+			setSimBalance(t, sim, "1234.56")
+			c := startApp(t, kind)
+			// Disabled, so that no sync or probe reads the balance first.
+			acct := c.must("POST", "/api/v2/cloudaccounts", map[string]any{"name": "bal", "provider": "Aliyun", "access_url": simURL,
+				"access_key_id": "LTAI5tEXAMPLEKEYID00001", "access_key_secret": "EXAMPLEsecretEXAMPLEsecret0001", "enabled": false}, 200)
+			id := acct["id"].(string)
+			if acct["balance"].(float64) != 0 {
+				t.Fatalf("balance before any read: %v", acct["balance"])
+			}
+			got := c.must("GET", "/api/v2/cloudaccounts/"+id+"/balance", nil, 200)
+			near(t, "balance", got["balance"], 1234.56)
+			if got["currency"] != "CNY" || got["id"] != id {
+				t.Fatalf("balance answer: %v", got)
+			}
+			stored := c.must("GET", "/api/v2/cloudaccounts/"+id, nil, 200)
+			if stored["balance"] != got["balance"] || stored["currency"] != "CNY" {
+				t.Fatalf("recorded: %v %v", stored["balance"], stored["currency"])
+			}
+			setSimBalance(t, sim, "77.00")
+			near(t, "balance after it changed", c.must("POST", "/api/v2/cloudaccounts/"+id+"/balance", nil, 200)["balance"], 77)
+			near(t, "recorded balance", c.must("GET", "/api/v2/cloudaccounts?id="+id, nil, 200)["cloudaccounts"].([]any)[0].(map[string]any)["balance"], 77)
+			if st, m := c.do("GET", "/api/v2/cloudaccounts/nope/balance", nil); st != 404 || m["error"] == nil {
+				t.Fatalf("unknown account: %d %v", st, m)
+			}
+
+			starvURL, tenantID := starvSim(t)
+			sv := c.must("POST", "/api/v2/cloudaccounts", map[string]any{"name": "starv", "provider": "StarVCenter", "access_url": starvURL,
+				"access_key_id": tenantID, "access_key_secret": starvToken, "enabled": false}, 200)
+			st, m := c.do("GET", "/api/v2/cloudaccounts/"+sv["id"].(string)+"/balance", nil)
+			if e, _ := m["error"].(map[string]any); st != 501 || e == nil || !strings.Contains(fmt.Sprint(e["details"]), "no balance") {
+				t.Fatalf("StarVCenter balance: %d %v", st, m)
 			}
 		})
 	}

@@ -142,6 +142,8 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 	api.Register(s, auth.Policy(op("disable-cloudaccount-query", http.MethodPost, p+"/disable", "Disable a cloud account (seed's ?id= form)", tags), "compute/cloudaccounts/update"), f.disableAccountByQuery)
 	api.Register(s, auth.Policy(op("delete-cloudaccount", http.MethodDelete, p+"/{id}", "Delete a disabled cloud account and its synced resources (a task)", tags), "compute/cloudaccounts/delete"), f.deleteAccount)
 	api.Register(s, auth.Policy(op("delete-cloudaccount-query", http.MethodDelete, p, "Delete a cloud account (seed's ?id= form)", tags), "compute/cloudaccounts/delete"), f.deleteAccountByQuery)
+	api.Register(s, auth.Policy(op("get-cloudaccount-balance", http.MethodGet, p+"/{id}/balance", "Read the account's balance from the cloud now, record it and answer the account", tags), "compute/cloudaccounts/get"), f.getBalance)
+	api.Register(s, auth.Policy(op("perform-cloudaccount-balance", http.MethodPost, p+"/{id}/balance", "Read the account's balance from the cloud now, record it and answer the account", tags), "compute/cloudaccounts/update"), f.refreshBalance)
 	api.Register(s, auth.Policy(op("sync-cloudaccount", http.MethodPost, p+"/{id}/sync", "Sync a cloud account now (all, or chosen regions and resource types)", tags), "compute/cloudaccounts/sync"), f.syncAccount)
 }
 
@@ -310,6 +312,30 @@ func (f *Face) removeAccount(ctx context.Context, id string) (*accountOutput, er
 	out := &accountOutput{Body: f.accountView(ctx, f.newNames(), a, true)}
 	out.Body.TaskID = t.ID
 	return out, nil
+}
+
+func (f *Face) getBalance(ctx context.Context, in *idInput) (*accountOutput, error) {
+	a, err := f.Inv.GetVisible(ctx, auth.ScopeOf(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return f.readBalance(ctx, a)
+}
+
+func (f *Face) refreshBalance(ctx context.Context, in *idInput) (*accountOutput, error) {
+	a, err := f.writableAccount(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return f.readBalance(ctx, a)
+}
+
+func (f *Face) readBalance(ctx context.Context, a *inventory.Account) (*accountOutput, error) {
+	a, err := f.Inv.ReadBalance(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &accountOutput{Body: f.accountView(ctx, f.newNames(), a, false)}, nil
 }
 
 func (f *Face) syncAccount(ctx context.Context, in *syncInput) (*taskAccepted, error) {
