@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	aliyunsim "github.com/skyfold/skyfold/internal/sim/aliyun"
 	"github.com/skyfold/skyfold/internal/store/storetest"
@@ -204,6 +205,69 @@ func TestCloudaccountBalance(t *testing.T) {
 			st, m := c.do("GET", "/api/v2/cloudaccounts/"+sv["id"].(string)+"/balance", nil)
 			if e, _ := m["error"].(map[string]any); st != 501 || e == nil || !strings.Contains(fmt.Sprint(e["details"]), "no balance") {
 				t.Fatalf("StarVCenter balance: %d %v", st, m)
+			}
+		})
+	}
+}
+
+// TestBucketFields checks the fields Cloudpods shows of a bucket against
+// the bucket's state: created here or found by a sync, empty or not, held
+// by a task, its account enabled or not.
+func TestBucketFields(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			simURL := simServer(t, 0)
+			c := startApp(t, kind)
+			acct := c.must("POST", "/api/v2/cloudaccounts", map[string]any{"name": "oss", "provider": "Aliyun", "access_url": simURL,
+				"access_key_id": "LTAI5tEXAMPLEKEYID00001", "access_key_secret": "EXAMPLEsecretEXAMPLEsecret0001",
+				"sub_accounts": map[string]any{"cloudregions": []map[string]any{{"id": "Aliyun/cn-beijing"}}}}, 200)
+			id := acct["id"].(string)
+			poll(t, "sync", 60*time.Second, func() bool {
+				return c.must("GET", "/api/v2/cloudaccounts/"+id, nil, 200)["sync_status"] == "idle"
+			})
+			simHost := strings.TrimPrefix(simURL, "http://")
+
+			// Found by the sync: the cloud's, with objects, so not deletable.
+			synced := c.must("GET", "/api/v2/buckets?limit=20", nil, 200)["buckets"].([]any)[0].(map[string]any)
+			if synced["source"] != "cloud" || synced["project_src"] != "local" || synced["public_scope"] != "none" {
+				t.Fatalf("synced bucket: %v", synced)
+			}
+			if u := synced["access_urls"].([]any); len(u) != 1 || u[0].(map[string]any)["url"] != "http://"+simHost+"/"+synced["name"].(string) {
+				t.Fatalf("synced bucket's access_urls: %v", u)
+			}
+			one := c.must("GET", "/api/v2/buckets/"+synced["id"].(string)+"?details=true", nil, 200)
+			if one["object_cnt"].(float64) <= 0 || one["size_bytes"].(float64) <= 0 || one["can_delete"] != false || one["usage_read_at"] == nil {
+				t.Fatalf("synced bucket's usage: objects %v size %v can_delete %v", one["object_cnt"], one["size_bytes"], one["can_delete"])
+			}
+			if st, m := c.do("DELETE", "/api/v2/buckets/"+synced["id"].(string), nil); st != 409 || !strings.Contains(fmt.Sprint(m), "objects") {
+				t.Fatalf("deleting a bucket with objects: %d %v", st, m)
+			}
+
+			regionID := synced["cloudregion_id"].(string)
+			created := c.must("POST", "/api/v2/buckets", map[string]any{"provider": "Aliyun", "cloudregion": regionID, "name": "objs",
+				"description": "notation", "cloudprovider": synced["manager_id"]}, 200)
+			if created["status"] != "start_create" || created["source"] != "local" || created["can_delete"] != false ||
+				created["description"] != "notation" || created["manager_project_id"] != acct["tenant_id"] || created["is_system"] != true {
+				t.Fatalf("created bucket: %v", created)
+			}
+			bid := created["id"].(string)
+			poll(t, "bucket ready", 30*time.Second, func() bool {
+				return c.must("GET", "/api/v2/buckets/"+bid, nil, 200)["status"] == "ready"
+			})
+			ready := c.must("GET", "/api/v2/buckets/"+bid+"?details=true", nil, 200)
+			if ready["can_delete"] != true || ready["can_update"] != true || ready["freezed"] != false || ready["object_cnt"].(float64) != 0 ||
+				ready["update_version"].(float64) <= created["update_version"].(float64) || ready["progress"].(float64) != 0 ||
+				ready["is_emulated"] != false || ready["description"] != "notation" {
+				t.Fatalf("ready bucket: %v", ready)
+			}
+			if u := ready["access_urls"].([]any); len(u) != 1 || u[0].(map[string]any)["url"] != "http://"+simHost+"/objs" {
+				t.Fatalf("created bucket's access_urls: %v", u)
+			}
+			// A disabled account freezes its buckets.
+			c.must("POST", "/api/v2/cloudaccounts/"+id+"/disable", nil, 200)
+			frozen := c.must("GET", "/api/v2/buckets/"+bid, nil, 200)
+			if frozen["freezed"] != true || frozen["can_update"] != false {
+				t.Fatalf("bucket of a disabled account: freezed %v can_update %v", frozen["freezed"], frozen["can_update"])
 			}
 		})
 	}

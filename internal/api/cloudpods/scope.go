@@ -20,11 +20,14 @@ type names struct {
 	p   map[string]string
 	a   map[string]*inventory.Account
 	r   map[string]*inventory.Region
+	pv  map[string][]inventory.CloudProvider
+	sys map[string]bool
 }
 
 func (f *Face) newNames() *names {
 	return &names{ids: f.IDs, inv: f.Inv, d: map[string]string{}, p: map[string]string{},
-		a: map[string]*inventory.Account{}, r: map[string]*inventory.Region{}}
+		a: map[string]*inventory.Account{}, r: map[string]*inventory.Region{},
+		pv: map[string][]inventory.CloudProvider{}, sys: map[string]bool{}}
 }
 
 // cached looks id up in cache, loading it once per request; a failed load
@@ -61,6 +64,36 @@ func (n *names) region(ctx context.Context, id string) *inventory.Region {
 			return nil, nil
 		}
 		return n.inv.Region(ctx, id)
+	})
+}
+
+// provider returns a cloud provider of an account by id, or nil.
+func (n *names) provider(ctx context.Context, accountID, id string) *inventory.CloudProvider {
+	pvs := cached(n, n.pv, accountID, func() ([]inventory.CloudProvider, error) {
+		if n.inv == nil {
+			return nil, nil
+		}
+		return n.inv.Providers(ctx, inventory.SystemScope, accountID)
+	})
+	for i := range pvs {
+		if pvs[i].ID == id {
+			return &pvs[i]
+		}
+	}
+	return nil
+}
+
+// isSystemProject says whether a project is the bootstrap system project.
+func (n *names) isSystemProject(ctx context.Context, id string) bool {
+	if id == "" || n.ids == nil {
+		return false
+	}
+	return cached(n, n.sys, id, func() (bool, error) {
+		p, err := n.ids.GetProject(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		return p.Admin, nil
 	})
 }
 
