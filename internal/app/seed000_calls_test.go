@@ -272,3 +272,41 @@ func TestBucketFields(t *testing.T) {
 		})
 	}
 }
+
+// TestEnableAutoSync: the flag sent on create and update is the one the
+// account keeps and shows.
+func TestEnableAutoSync(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			_, simURL := aliyunSim(t)
+			c := startApp(t, kind)
+			body := map[string]any{"name": "a", "provider": "Aliyun", "access_url": simURL, "enable_auto_sync": false,
+				"access_key_id": "LTAI5tEXAMPLEKEYID00001", "access_key_secret": "EXAMPLEsecretEXAMPLEsecret0001", "enabled": false}
+			if dry := c.must("POST", "/api/v2/cloudaccounts", map[string]any{"name": "a", "provider": "Aliyun", "access_url": simURL, "enable_auto_sync": false,
+				"access_key_id": "LTAI5tEXAMPLEKEYID00001", "access_key_secret": "EXAMPLEsecretEXAMPLEsecret0001", "dry_run": true}, 200); dry["enable_auto_sync"] != false {
+				t.Fatalf("dry run: enable_auto_sync %v", dry["enable_auto_sync"])
+			}
+			a := c.must("POST", "/api/v2/cloudaccounts", body, 200)
+			id := a["id"].(string)
+			if a["enable_auto_sync"] != false || c.must("GET", "/api/v2/cloudaccounts/"+id, nil, 200)["enable_auto_sync"] != false {
+				t.Fatalf("created with enable_auto_sync false: %v", a["enable_auto_sync"])
+			}
+			if u := c.must("PUT", "/api/v2/cloudaccounts/"+id, map[string]any{"enable_auto_sync": true}, 200); u["enable_auto_sync"] != true {
+				t.Fatalf("updated to true: %v", u["enable_auto_sync"])
+			}
+			// A change of something else leaves it as it is.
+			if u := c.must("PUT", "/api/v2/cloudaccounts/"+id, map[string]any{"description": "x"}, 200); u["enable_auto_sync"] != true {
+				t.Fatalf("after another change: %v", u["enable_auto_sync"])
+			}
+			c.must("PUT", "/api/v2/cloudaccounts/"+id, map[string]any{"enable_auto_sync": false}, 200)
+			if m := c.must("GET", "/api/v2/cloudaccounts?limit=5", nil, 200); m["cloudaccounts"].([]any)[0].(map[string]any)["enable_auto_sync"] != false {
+				t.Fatalf("listed after turning it off: %v", m)
+			}
+			delete(body, "enable_auto_sync")
+			body["name"], body["access_url"] = "b", simURL+"/"
+			if b := c.must("POST", "/api/v2/cloudaccounts", body, 200); b["enable_auto_sync"] != true {
+				t.Fatalf("default: %v", b["enable_auto_sync"])
+			}
+		})
+	}
+}

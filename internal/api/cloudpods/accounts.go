@@ -52,7 +52,7 @@ type accountCreateBody struct {
 	PublicScope            string       `json:"public_scope,omitempty"`
 	SyncIntervalSeconds    int          `json:"sync_interval_seconds,omitempty"`
 	SubAccounts            *subAccounts `json:"sub_accounts,omitempty"`
-	EnableAutoSync         bool         `json:"enable_auto_sync,omitempty"`
+	EnableAutoSync         *bool        `json:"enable_auto_sync,omitempty" doc:"sync every sync_interval_seconds (default true); the first sync runs either way"`
 	SamlAuth               bool         `json:"saml_auth,omitempty"`
 	IsOpenBlockedResources bool         `json:"isOpenBlockedResources,omitempty"`
 }
@@ -100,6 +100,7 @@ type accountUpdateInput struct {
 		AccessKeyID         *string  `json:"access_key_id,omitempty"`
 		AccessKeySecret     *string  `json:"access_key_secret,omitempty"`
 		SyncIntervalSeconds *int     `json:"sync_interval_seconds,omitempty"`
+		EnableAutoSync      *bool    `json:"enable_auto_sync,omitempty"`
 		ShareMode           *string  `json:"share_mode,omitempty"`
 		PublicScope         *string  `json:"public_scope,omitempty"`
 	}
@@ -164,7 +165,7 @@ func (f *Face) createAccount(ctx context.Context, in *accountCreateInput) (*acco
 	ci := inventory.CreateInput{Name: b.Name, Description: b.Description, Provider: b.Provider, AccessURL: accessURL,
 		AccessKeyID: b.AccessKeyID, AccessKeySecret: b.AccessKeySecret, Enabled: b.Enabled == nil || *b.Enabled,
 		ReadOnly: b.ReadOnly, DomainID: domainID, ProjectID: projectID, ShareMode: b.ShareMode, PublicScope: b.PublicScope,
-		SyncIntervalSeconds: b.SyncIntervalSeconds, DryRun: b.DryRun}
+		SyncIntervalSeconds: b.SyncIntervalSeconds, AutoSync: b.EnableAutoSync, DryRun: b.DryRun}
 	if c := auth.From(ctx); c != nil {
 		ci.UserID = c.UserID()
 	}
@@ -247,7 +248,8 @@ func (f *Face) updateAccount(ctx context.Context, in *accountUpdateInput) (*acco
 	}
 	b := in.Body
 	a, err = f.Inv.Update(ctx, a.ID, inventory.UpdateInput{Name: b.Name, Description: b.Description, AccessKeyID: b.AccessKeyID,
-		AccessKeySecret: b.AccessKeySecret, SyncIntervalSeconds: b.SyncIntervalSeconds, ShareMode: b.ShareMode, PublicScope: b.PublicScope})
+		AccessKeySecret: b.AccessKeySecret, SyncIntervalSeconds: b.SyncIntervalSeconds, AutoSync: b.EnableAutoSync,
+		ShareMode: b.ShareMode, PublicScope: b.PublicScope})
 	if err != nil {
 		return nil, err
 	}
@@ -399,7 +401,7 @@ func (f *Face) accountView(ctx context.Context, n *names, a *inventory.Account, 
 		IsPublic: a.PublicScope != "none", PublicScope: a.PublicScope, ShareMode: a.ShareMode,
 		Progress: a.Progress, Status: a.Status, SyncStatus: a.SyncStatus, SyncStauts2: a.SyncStatus,
 		SyncCount: a.SyncCount, SyncIntervalSeconds: a.SyncIntervalSeconds,
-		EnableAutoSync: a.SyncIntervalSeconds > 0, EnableResourceSync: true,
+		EnableAutoSync: a.AutoSync, EnableResourceSync: true,
 		ProxySetting: proxySetting{ID: "DIRECT", Name: "DIRECT"}, ProxySettingID: "DIRECT",
 		GuestCount: counts["server"], DiskCount: counts["disk"], VPCCount: counts["vpc"], EIPCount: counts["eip"],
 		HostCount: counts["host"], StorageCount: counts["storage"], NetworkCount: counts["network"],
