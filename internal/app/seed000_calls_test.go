@@ -310,3 +310,40 @@ func TestEnableAutoSync(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownTenant: the seed's tenant is a project of another
+// installation; the 400 names the field and where the valid ones are.
+func TestUnknownTenant(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			_, simURL := aliyunSim(t)
+			c := startApp(t, kind)
+			body := map[string]any{"name": "a", "provider": "Aliyun", "access_url": simURL, "tenant": "1d8f98b76e4a4f358b6753788acd90cb",
+				"access_key_id": "LTAI5tEXAMPLEKEYID00001", "access_key_secret": "EXAMPLEsecretEXAMPLEsecret0001", "dry_run": true}
+			fieldError := func(path, field string, body map[string]any) {
+				t.Helper()
+				st, m := c.do("POST", path, body)
+				e, _ := m["error"].(map[string]any)
+				fields, _ := e["fields"].([]any)
+				if st != 400 || len(fields) != 1 {
+					t.Fatalf("%s: %d %v", path, st, m)
+				}
+				f := fields[0].(map[string]any)
+				if f["field"] != field || !strings.Contains(fmt.Sprint(f["reason"]), "GET /api/v2/projects") ||
+					!strings.Contains(fmt.Sprint(e["details"]), field) {
+					t.Fatalf("%s: the error names %v: %v", path, f["field"], m)
+				}
+			}
+			fieldError("/api/v2/cloudaccounts", "tenant", body)
+			delete(body, "tenant")
+			body["project_id"] = "nope"
+			fieldError("/api/v2/cloudaccounts", "project_id", body)
+			fieldError("/api/v2/buckets", "tenant", map[string]any{"cloudregion": "r", "cloudprovider": "p", "name": "objs", "tenant": "nope"})
+			// A project the installation has works by id and by name.
+			body["project_id"] = "system"
+			if a := c.must("POST", "/api/v2/cloudaccounts", body, 200); a["tenant"] != "system" {
+				t.Fatalf("by name: %v", a["tenant"])
+			}
+		})
+	}
+}

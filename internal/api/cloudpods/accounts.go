@@ -150,11 +150,11 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 
 func (f *Face) createAccount(ctx context.Context, in *accountCreateInput) (*accountOutput, error) {
 	b := in.Body
-	project := b.Tenant
+	field, project := "tenant", b.Tenant
 	if project == "" {
-		project = b.ProjectID
+		field, project = "project_id", b.ProjectID
 	}
-	domainID, projectID, err := owner(ctx, f.IDs, project)
+	domainID, projectID, err := owner(ctx, f.IDs, field, project)
 	if err != nil {
 		return nil, err
 	}

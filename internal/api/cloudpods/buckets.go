@@ -50,11 +50,11 @@ func (f *Face) createBucket(ctx context.Context, in *bucketCreateInput) (*resour
 	if err := errs.Fields(fs...); err != nil {
 		return nil, err
 	}
-	project := b.ProjectID
+	field, project := "project_id", b.ProjectID
 	if project == "" {
-		project = b.Tenant
+		field, project = "tenant", b.Tenant
 	}
-	domainID, projectID, err := owner(ctx, f.IDs, project)
+	domainID, projectID, err := owner(ctx, f.IDs, field, project)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package cloudpods
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/skyfold/skyfold/internal/api/auth"
@@ -124,8 +125,10 @@ func (n *names) project(ctx context.Context, id string) string {
 }
 
 // owner decides the owner project of a new object: the project the request
-// names (which the caller's grant must cover), else the caller's own.
-func owner(ctx context.Context, ids *identity.Service, projectID string) (domainID, project string, err error) {
+// names in field (by id, or by name in the caller's domain), which the
+// caller's grant must cover, else the caller's own. An unknown project is a
+// field error that says where the valid ones are listed.
+func owner(ctx context.Context, ids *identity.Service, field, projectID string) (domainID, project string, err error) {
 	c := auth.From(ctx)
 	if c == nil {
 		return "", "", errs.E(errs.Unauthorized, "authentication required")
@@ -136,12 +139,18 @@ func owner(ctx context.Context, ids *identity.Service, projectID string) (domain
 			if c.Grant.Breadth == identity.BreadthSystem {
 				return c.Token.DomainID, "", nil
 			}
-			return "", "", errs.Field("project_id", "required with a token that is not scoped to a project")
+			return "", "", errs.Field(field, "required with a token that is not scoped to a project")
 		}
 	}
 	p, err := ids.GetProject(ctx, projectID)
+	if errs.Is(err, errs.NotFound) {
+		p, err = ids.FindProject(ctx, "", projectID, c.Token.DomainID)
+	}
+	if errs.Is(err, errs.NotFound) {
+		return "", "", errs.Field(field, fmt.Sprintf("no project %q here; GET /api/v2/projects lists the projects you may use", projectID))
+	}
 	if err != nil {
-		return "", "", errs.Field("project_id", "no such project "+projectID)
+		return "", "", err
 	}
 	if !c.Covers(p.DomainID, p.ID) {
 		return "", "", errs.E(errs.Forbidden, "you cannot create objects in project %s", p.Name)
