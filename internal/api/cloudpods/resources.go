@@ -2,7 +2,6 @@ package cloudpods
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -135,13 +134,7 @@ func (f *Face) resourceStatistics(k inventory.Kind) func(context.Context, *resou
 		if err != nil {
 			return nil, err
 		}
-		// The inventory answers a map; its keys are this face's field names.
-		out := &statsOutput{}
-		raw, err := json.Marshal(st)
-		if err == nil {
-			err = json.Unmarshal(raw, &out.Body)
-		}
-		return out, err
+		return &statsOutput{Body: cloudpodsStatistics(*st)}, nil
 	}
 }
 

@@ -378,15 +378,9 @@ type cloudpodsProviders struct {
 	Offset         int                 `json:"offset"`
 }
 
-// cloudpodsStatistics counts a collection, in all and by status.
-type cloudpodsStatistics struct {
-	Total      int              `json:"total"`
-	Count      int              `json:"count"`
-	ByStatus   map[string]int64 `json:"by_status"`
-	SizeGB     int64            `json:"size_gb"`
-	VCPUCount  int64            `json:"vcpu_count"`
-	VMemSizeMB int64            `json:"vmem_size_mb"`
-}
+// cloudpodsStatistics counts a collection, in all and by status; the
+// inventory's fields are already Cloudpods' names.
+type cloudpodsStatistics inventory.Statistics
 
 type cloudpodsConsole struct {
 	ID         string `json:"id"`
