@@ -329,6 +329,7 @@ func (f *Face) refreshBalance(ctx context.Context, in *idInput) (*accountOutput,
 	if err != nil {
 		return nil, err
 	}
+	auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
 	return f.readBalance(ctx, a)
 }
 

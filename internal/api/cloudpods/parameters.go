@@ -168,6 +168,7 @@ func (f *Face) createParameter(ctx context.Context, in *parameterCreateInput) (*
 	if err != nil {
 		return nil, err
 	}
+	noteParameter(ctx, p)
 	return parameterAnswer(p), nil
 }
 
@@ -188,6 +189,7 @@ func (f *Face) updateParameter(ctx context.Context, in *parameterUpdateInput) (*
 	if err != nil {
 		return nil, err
 	}
+	noteParameter(ctx, p)
 	return parameterAnswer(p), nil
 }
 
@@ -203,7 +205,18 @@ func (f *Face) deleteParameter(ctx context.Context, in *parameterNameInput) (*pa
 	if err := f.IDs.DeleteParameter(ctx, uid, p.Name); err != nil {
 		return nil, err
 	}
+	noteParameter(ctx, p)
 	return parameterAnswer(p), nil
+}
+
+// noteParameter names the saved setting a call changed for the audit log,
+// owned where the caller's token is scoped, as a call that names no object.
+func noteParameter(ctx context.Context, p *identity.Parameter) {
+	o := auth.Object{Type: "parameter", ID: p.ID, Name: p.Name}
+	if c := auth.From(ctx); c != nil {
+		o.DomainID, o.ProjectID = c.Token.DomainID, c.Token.ProjectID
+	}
+	auth.Note(ctx, o)
 }
 
 func parameterAnswer(p *identity.Parameter) *parameterOutput {
