@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,70 +131,181 @@ func poll(t *testing.T, what string, within time.Duration, ok func() bool) {
 	}
 }
 
-// TestSeed000Replay replays seed 000's requests: connectivity test, account
-// creation, the list query strings, region and provider lookups, bucket
-// creation and listing, then disable, delete and poll until gone.
+// seedCall is one of seed 000's calls (testdata/seed000/calls.txt).
+type seedCall struct {
+	method, path, bodyFile string
+}
+
+// seed000 is seed 000's calls and bodies, kept in testdata.
+type seed000 struct {
+	t     *testing.T
+	calls []seedCall
+	next  int
+	// ids maps the ids of the installation the seed was taken from to
+	// their live counterparts, as the replay learns them.
+	ids map[string]string
+}
+
+func loadSeed000(t *testing.T) *seed000 {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "seed000", "calls.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &seed000{t: t, ids: map[string]string{}}
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		c := seedCall{method: f[0], path: f[1]}
+		if len(f) > 2 {
+			c.bodyFile = f[2]
+		}
+		s.calls = append(s.calls, c)
+	}
+	return s
+}
+
+// file decodes one of the seed's JSON bodies.
+func (s *seed000) file(name string) map[string]any {
+	s.t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "seed000", name))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s.live(string(raw))), &m); err != nil {
+		s.t.Fatalf("%s: %v", name, err)
+	}
+	return m
+}
+
+func (s *seed000) live(text string) string {
+	for seedID, liveID := range s.ids {
+		text = strings.ReplaceAll(text, seedID, url.QueryEscape(liveID))
+	}
+	return text
+}
+
+// take returns the next call, its path and body with the ids learnt so
+// far; want is the call's method and path without its query, to keep the
+// replay and the file in step.
+func (s *seed000) take(want string) (method, path string, body map[string]any) {
+	s.t.Helper()
+	if s.next >= len(s.calls) {
+		s.t.Fatalf("seed 000 has no call left for %s", want)
+	}
+	c := s.calls[s.next]
+	s.next++
+	if got := c.method + " " + strings.SplitN(c.path, "?", 2)[0]; s.live(got) != s.live(want) {
+		s.t.Fatalf("seed call %d is %s, the replay expected %s", s.next, got, want)
+	}
+	if c.bodyFile != "" {
+		body = s.file(c.bodyFile)
+	}
+	return c.method, s.live(c.path), body
+}
+
+// sameKeys checks that got has every field the seed's response has, of the
+// same JSON kind, except the fields the replay says Skyfold leaves out.
+func sameKeys(t *testing.T, where string, seed, got map[string]any, except ...string) {
+	t.Helper()
+	for k, sv := range seed {
+		if slices.Contains(except, k) {
+			if _, has := got[k]; has {
+				t.Errorf("%s: %q is sent, but Skyfold never sends it", where, k)
+			}
+			continue
+		}
+		gv, has := got[k]
+		if !has {
+			t.Errorf("%s: field %q missing", where, k)
+			continue
+		}
+		if sv != nil && gv != nil && fmt.Sprintf("%T", sv) != fmt.Sprintf("%T", gv) {
+			t.Errorf("%s: %q is %T, the seed's is %T", where, k, gv, sv)
+		}
+	}
+}
+
+// TestSeed000Replay replays seed 000's calls with the seed's own bodies
+// (testdata/seed000): connectivity test, account creation, the console's
+// saved list settings, the list query strings, projects, region and
+// provider lookups, bucket creation and listing, the account's balance,
+// then enable, disable, delete and poll until gone. Each answer with a
+// seed example has every field of it. Two substitutions are made: access_url
+// is added to the account bodies (the seed's environment is the real
+// cloud; here it is the simulator), and the seed's ids — another
+// installation's — are mapped to the live ones as they are learnt, after
+// the seed's own tenant has been refused for being unknown here.
 func TestSeed000Replay(t *testing.T) {
 	for _, kind := range storetest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			simURL := simServer(t, 12)
 			c := startApp(t, kind)
-			_, projects := c.do("GET", "/api/v2/projects?scope=domain&limit=20", nil)
-			_ = projects
-			body := map[string]any{
-				"name": "zhihuima@aliyun.com", "environment": "InternationalCloud", "access_url": simURL,
-				"access_key_id": "LTAI5tEXAMPLEKEYID00001", "access_key_secret": "EXAMPLEsecretEXAMPLEsecret0001",
-				"isOpenBlockedResources": false, "saml_auth": false, "enable_auto_sync": false, "read_only": false,
-				"enabled": true, "provider": "Aliyun", "dry_run": true,
+			s := loadSeed000(t)
+			const seedTenant, seedDomain = "1d8f98b76e4a4f358b6753788acd90cb", "97b86a00b9ee44658f040d165b5e2704"
+
+			// The connectivity test, first exactly as the seed sends it: its
+			// tenant is not a project here.
+			method, path, body := s.take("POST /api/v2/cloudaccounts")
+			body["access_url"] = simURL
+			st, m := c.do(method, path, body)
+			if e, _ := m["error"].(map[string]any); st != 400 || !strings.Contains(fmt.Sprint(e["fields"]), "tenant") ||
+				!strings.Contains(fmt.Sprint(e["fields"]), "GET /api/v2/projects") {
+				t.Fatalf("the seed's tenant: %d %v", st, m)
 			}
-			dry := c.must("POST", "/api/v2/cloudaccounts", body, 200)
-			for _, f := range []string{"access_url", "account", "account_id", "brand", "cloud_env", "is_public_cloud", "is_on_premise",
-				"enabled", "read_only", "share_mode", "public_scope", "proxy_setting", "guest_count", "disk_count", "vpc_count",
-				"host_count", "eip_count", "storage_count", "balance", "domain_id", "tenant_id", "sync_stauts2", "update_version"} {
-				if _, ok := dry[f]; !ok {
-					t.Errorf("dry run response lacks %q", f)
-				}
-			}
-			if dry["account_id"] != "1423762516458388" {
-				t.Fatalf("account_id %v", dry["account_id"])
-			}
-			if _, ok := dry["secret"]; ok {
-				t.Fatal("a secret came back")
+			proj := c.must("GET", "/api/v2/projects?filter=name.equals(system)", nil, 200)["projects"].([]any)[0].(map[string]any)
+			s.ids[seedTenant], s.ids[seedDomain] = proj["id"].(string), proj["domain_id"].(string)
+			body["tenant"] = proj["id"]
+			dry := c.must(method, path, body, 200)
+			sameKeys(t, "dry run", s.file("cloudaccount_dry_run.response.json"), dry, "secret")
+			if dry["account_id"] != "1423762516458388" || dry["enable_auto_sync"] != false || dry["tenant_id"] != proj["id"] {
+				t.Fatalf("dry run: account_id %v enable_auto_sync %v tenant_id %v", dry["account_id"], dry["enable_auto_sync"], dry["tenant_id"])
 			}
 			if st, m := c.do("GET", "/api/v2/cloudaccounts?scope=domain&limit=20", nil); st != 200 || m["total"].(float64) != 0 {
 				t.Fatalf("dry run stored something: %v", m)
 			}
 			// A wrong secret: the dry run says why.
-			bad := map[string]any{}
-			for k, v := range body {
-				bad[k] = v
-			}
-			bad["access_key_secret"] = "nope"
-			if st, m := c.do("POST", "/api/v2/cloudaccounts", bad); st != 400 || !strings.Contains(fmt.Sprint(m), "credential") {
+			body["access_key_secret"] = "nope"
+			if st, m := c.do(method, path, body); st != 400 || !strings.Contains(fmt.Sprint(m), "credential") {
 				t.Fatalf("bad secret: %d %v", st, m)
 			}
 
-			delete(body, "dry_run")
-			body["sub_accounts"] = map[string]any{
-				"accounts":     []map[string]any{{"account": "LTAI5tEXAMPLEKEYID00001", "health_status": "normal", "id": "1423762516458388", "name": "zhihuima@aliyun.com"}},
-				"cloudregions": []map[string]any{{"id": "Aliyun/cn-beijing"}},
-			}
-			acct := c.must("POST", "/api/v2/cloudaccounts", body, 200)
+			method, path, body = s.take("POST /api/v2/cloudaccounts")
+			body["access_url"] = simURL
+			acct := c.must(method, path, body, 200)
+			sameKeys(t, "created account", s.file("cloudaccount_create.response.json"), acct, "secret")
 			id := acct["id"].(string)
-			if acct["status"] != "init" || acct["sync_status"] != "queued" || acct["sub_accounts"] == nil {
-				t.Fatalf("created: status %v sync %v", acct["status"], acct["sync_status"])
+			s.ids["aec54e6f-41d2-4a02-8e24-dad4d18d8469"] = id
+			if acct["status"] != "init" || acct["sync_status"] != "queued" || acct["sub_accounts"] == nil || acct["enable_auto_sync"] != false {
+				t.Fatalf("created: status %v sync %v enable_auto_sync %v", acct["status"], acct["sync_status"], acct["enable_auto_sync"])
 			}
-			if st, _ := c.do("POST", "/api/v2/cloudaccounts", body); st != 409 {
+			if st, _ := c.do(method, path, body); st != 409 {
 				t.Fatalf("duplicate: %d", st)
 			}
+
+			// The console's saved settings of the account list: none yet,
+			// then what it saves.
+			method, path, _ = s.take("GET /api/v1/parameters/LIST_CloudaccountList")
+			if st, m := c.do(method, path, nil); st != 404 || m["error"] == nil {
+				t.Fatalf("unsaved list settings: %d %v", st, m)
+			}
+			c.must("PUT", path, map[string]any{"value": map[string]any{"pageSize": 20}}, 200)
+			if v := c.must(method, path, nil, 200)["parameter"].(map[string]any)["value"].(map[string]any); v["pageSize"].(float64) != 20 {
+				t.Fatalf("saved list settings: %v", v)
+			}
+
 			poll(t, "first sync", 60*time.Second, func() bool {
 				m := c.must("GET", "/api/v2/cloudaccounts/"+id+"?scope=domain&show_fail_reason=true&details=true", nil, 200)
 				return m["sync_status"] == "idle" && m["status"] == "connected"
 			})
-			for _, q := range []string{"?scope=domain&show_fail_reason=true&details=false&limit=20", "?scope=domain&show_fail_reason=true&details=true&limit=20"} {
-				m := c.must("GET", "/api/v2/cloudaccounts"+q, nil, 200)
+			for range 2 {
+				method, path, _ = s.take("GET /api/v2/cloudaccounts")
+				m := c.must(method, path, nil, 200)
 				if m["total"].(float64) != 1 || m["cloudaccounts"].([]any)[0].(map[string]any)["guest_count"].(float64) != 12 {
-					t.Fatalf("list %s: %v", q, m)
+					t.Fatalf("list %s: %v", path, m)
 				}
 			}
 			// The account shows each region's last sync, per kind.
@@ -214,58 +328,104 @@ func TestSeed000Replay(t *testing.T) {
 			if servers["total"].(float64) != 12 || len(servers["servers"].([]any)) != 5 {
 				t.Fatalf("servers: %v", servers["total"])
 			}
-			regions := c.must("GET", "/api/v2/cloudregions?provider=Aliyun&capability=objectstore&scope=domain&cloud_env=public", nil, 200)
+
+			// Projects to own the bucket.
+			method, path, _ = s.take("GET /api/v2/projects")
+			if m := c.must(method, path, nil, 200); m["total"].(float64) != 1 || m["limit"].(float64) != 20 {
+				t.Fatalf("projects: %v", m)
+			}
+			method, path, _ = s.take("GET /api/v2/projects")
+			if ps := c.must(method, path, nil, 200)["projects"].([]any); len(ps) != 1 || ps[0].(map[string]any)["id"] != proj["id"] {
+				t.Fatalf("projects %s: %v", path, ps)
+			}
+			method, path, _ = s.take("GET /api/v2/rpc/cloudregions/region-providers")
+			if rp := c.must(method, path, nil, 200); len(rp["data"].([]any)) != 1 {
+				t.Fatalf("region-providers: %v", rp)
+			}
+			method, path, _ = s.take("GET /api/v1/projects/" + seedTenant)
+			if p := c.must(method, path, nil, 200)["project"].(map[string]any); p["id"] != proj["id"] || p["name"] != "system" {
+				t.Fatalf("v1 project: %v", p)
+			}
+			method, path, _ = s.take("GET /api/v2/cloudregions")
 			var regionID string
-			for _, r := range regions["cloudregions"].([]any) {
+			for _, r := range c.must(method, path, nil, 200)["cloudregions"].([]any) {
 				if r.(map[string]any)["region_ext_id"] == "cn-beijing" {
 					regionID = r.(map[string]any)["id"].(string)
 				}
 			}
 			if regionID == "" {
-				t.Fatalf("cn-beijing not among %v", regions)
+				t.Fatal("cn-beijing is not among the object storage regions")
 			}
-			rp := c.must("GET", "/api/v2/rpc/cloudregions/region-providers?usable=true&cloud_env=public&scope=domain&projecct_domain=x", nil, 200)
-			if len(rp["data"].([]any)) != 1 {
-				t.Fatalf("region-providers: %v", rp)
-			}
-			provs := c.must("GET", "/api/v2/cloudproviders?limit=0&enabled=1&details=true&scope=domain&read_only=false&cloudregion="+url.QueryEscape(regionID), nil, 200)
-			if len(provs["cloudproviders"].([]any)) != 1 {
+			s.ids["7466d824-24ee-4e20-833c-d905873da365"] = regionID
+			method, path, _ = s.take("GET /api/v2/cloudproviders")
+			provs := c.must(method, path, nil, 200)["cloudproviders"].([]any)
+			if len(provs) != 1 {
 				t.Fatalf("cloudproviders: %v", provs)
 			}
-			managerID := provs["cloudproviders"].([]any)[0].(map[string]any)["id"].(string)
+			s.ids["8abe5cff-3bcd-43cd-86dd-b0ac84f7745c"] = provs[0].(map[string]any)["id"].(string)
 
-			bucket := c.must("POST", "/api/v2/buckets", map[string]any{
-				"provider": "Aliyun", "cloudregion": regionID, "name": "objs", "description": "notation",
-				"cloudprovider": managerID, "__meta__": map[string]string{"user:biz": "obj", "user:from": "cloud"},
-			}, 200)
-			for _, f := range []string{"access_urls", "account", "brand", "cloudregion", "region_ext_id", "manager_id", "metadata", "size_bytes", "object_cnt", "status"} {
-				if _, ok := bucket[f]; !ok {
-					t.Errorf("bucket response lacks %q", f)
-				}
-			}
-			if bucket["status"] != "start_create" || bucket["region_ext_id"] != "cn-beijing" {
+			method, path, body = s.take("POST /api/v2/buckets")
+			bucket := c.must(method, path, body, 200)
+			bucketSeed := s.file("bucket_create.response.json")
+			sameKeys(t, "created bucket", bucketSeed, bucket)
+			if bucket["status"] != "start_create" || bucket["region_ext_id"] != "cn-beijing" || bucket["source"] != "local" ||
+				bucket["tenant_id"] != proj["id"] || bucket["metadata"].(map[string]any)["user:biz"] != "obj" {
 				t.Fatalf("bucket: %v", bucket)
 			}
 			bid := bucket["id"].(string)
+			s.ids["e6c40da3-ade6-4fc5-882e-5d2b2cda6c5a"] = bid
 			poll(t, "bucket ready", 30*time.Second, func() bool {
-				return c.must("GET", "/api/v2/buckets/"+bid+"?scope=domain&show_fail_reason=true&details=true", nil, 200)["status"] == "ready"
+				return c.must("GET", "/api/v2/buckets/"+bid, nil, 200)["status"] == "ready"
 			})
-			bl := c.must("GET", "/api/v2/buckets?scope=domain&show_fail_reason=true&details=true&limit=20", nil, 200)
-			if bl["total"].(float64) < 2 {
-				t.Fatalf("buckets: %v", bl["total"])
+			method, path, _ = s.take("GET /api/v1/parameters/LIST_BucketList")
+			if st, _ := c.do(method, path, nil); st != 404 {
+				t.Fatalf("unsaved bucket list settings: %d", st)
 			}
-			c.must("GET", "/api/v2/buckets/statistics?scope=domain&show_fail_reason=true&details=true&limit=20", nil, 200)
+			for range 2 {
+				method, path, _ = s.take("GET /api/v2/buckets")
+				bl := c.must(method, path, nil, 200)
+				if bl["total"].(float64) != 2 {
+					t.Fatalf("buckets: %v", bl["total"])
+				}
+				for _, b := range bl["buckets"].([]any) {
+					sameKeys(t, "listed bucket", bucketSeed, b.(map[string]any))
+				}
+			}
+			method, path, _ = s.take("GET /api/v2/buckets/statistics")
+			if st := c.must(method, path, nil, 200); st["total"].(float64) != 2 {
+				t.Fatalf("bucket statistics: %v", st)
+			}
+			method, path, _ = s.take("GET /api/v2/buckets/" + bid)
+			got := c.must(method, path, nil, 200)
+			sameKeys(t, "bucket", bucketSeed, got)
+			if got["id"] != bid || got["can_delete"] != true || got["update_version"].(float64) < 1 || len(got["access_urls"].([]any)) != 1 {
+				t.Fatalf("bucket: %v", got)
+			}
+
+			// The balance, read from the cloud now and recorded.
+			bal := c.must("GET", "/api/v2/cloudaccounts/"+id+"/balance", nil, 200)
+			if bal["currency"] != "CNY" || c.must("POST", "/api/v2/cloudaccounts/"+id+"/balance", nil, 200)["currency"] != "CNY" {
+				t.Fatalf("balance: %v %v", bal["balance"], bal["currency"])
+			}
 
 			// Delete is refused while enabled; disable, delete, poll until gone.
+			method, path, _ = s.take("POST /api/v2/cloudaccounts/enable")
+			c.must(method, path, nil, 200)
 			if st, m := c.do("DELETE", "/api/v2/cloudaccounts?id="+id, nil); st != 409 {
 				t.Fatalf("delete enabled: %d %v", st, m)
 			}
-			c.must("POST", "/api/v2/cloudaccounts/disable?id="+id, nil, 200)
-			c.must("DELETE", "/api/v2/cloudaccounts?id="+id, nil, 200)
+			method, path, _ = s.take("POST /api/v2/cloudaccounts/disable")
+			c.must(method, path, nil, 200)
+			method, path, _ = s.take("DELETE /api/v2/cloudaccounts")
+			c.must(method, path, nil, 200)
+			method, path, _ = s.take("GET /api/v2/cloudaccounts/" + id)
 			poll(t, "account gone", 30*time.Second, func() bool {
-				st, _ := c.do("GET", "/api/v2/cloudaccounts/"+id+"?scope=domain&show_fail_reason=true&details=true", nil)
+				st, _ := c.do(method, path, nil)
 				return st == 404
 			})
+			if s.next != len(s.calls) {
+				t.Fatalf("%d of seed 000's calls not replayed", len(s.calls)-s.next)
+			}
 			if m := c.must("GET", "/api/v2/servers?limit=5", nil, 200); m["total"].(float64) != 0 {
 				t.Fatalf("servers left after delete: %v", m["total"])
 			}

@@ -82,7 +82,11 @@ func (s *Service) CreateBucket(ctx context.Context, in BucketInput) (*Resource, 
 	if err != nil {
 		return nil, nil, err
 	}
-	_, _ = s.db.NewUpdate().Model((*Resource)(nil)).Set("busy_task_id = ?", t.ID).Where("id = ?", r.ID).Exec(ctx)
+	if _, err := s.db.NewUpdate().Model((*Resource)(nil)).Set("busy_task_id = ?", t.ID).Set("source = ?", SourceLocal).
+		Where("id = ?", r.ID).Exec(ctx); err != nil {
+		return nil, nil, fmt.Errorf("record bucket task: %w", err)
+	}
+	r.BusyTaskID = t.ID
 	return r, t, nil
 }
 
@@ -94,6 +98,13 @@ func (s *Service) DeleteBucket(ctx context.Context, sc Scope, id, userID string)
 	}
 	if r.BusyTaskID != "" {
 		return nil, errs.E(errs.Conflict, "bucket %s is busy in task %s", r.Name, r.BusyTaskID)
+	}
+	st, err := s.BucketStates(ctx, []Resource{*r})
+	if err != nil {
+		return nil, err
+	}
+	if u := st[r.ID].Stats; u != nil && u.ObjectCnt > 0 {
+		return nil, errs.E(errs.Conflict, "bucket %s holds %d objects: empty it before deleting", r.Name, u.ObjectCnt)
 	}
 	t, err := s.tasks.Submit(ctx, task.Spec{Type: TaskBucketDelete, ObjectType: "bucket", ObjectID: r.ID, ObjectName: r.Name,
 		DomainID: r.DomainID, ProjectID: r.ProjectID, UserID: userID, Params: map[string]string{"resource_id": r.ID}})
@@ -158,6 +169,14 @@ func (s *Service) bucketDefinitions() []task.Definition {
 			}
 			if err == nil {
 				r.Log(ctx, "bucket %s created in %s", b.Name, rc.RegionID())
+			}
+			// What the cloud lists and reports of the new bucket only adds
+			// to the answer; the bucket is there without it.
+			if err := s.recordCreatedBucket(ctx, rc, res); err != nil {
+				r.Log(ctx, "bucket %s: the cloud's listing of it not recorded: %v", res.Name, err)
+			}
+			if err := s.recordBucketUsage(ctx, rc, res.ID, res.Name); err != nil {
+				r.Log(ctx, "bucket %s: usage not read: %v", res.Name, err)
 			}
 			now := s.now()
 			_, err = s.db.NewUpdate().Model((*Resource)(nil)).Set("status = 'ready'").Set("updated_at = ?", now).

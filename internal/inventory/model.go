@@ -62,6 +62,7 @@ type Account struct {
 	ErrorCount          int             `bun:"error_count"`
 	LastError           string          `bun:"last_error"`
 	SyncIntervalSeconds int             `bun:"sync_interval_seconds"`
+	AutoSync            bool            `bun:"auto_sync"` // the scheduler syncs it every SyncIntervalSeconds
 	SyncRegions         json.RawMessage `bun:"sync_regions,type:text"`
 	SyncTaskID          string          `bun:"sync_task_id"`
 	SyncCount           int             `bun:"sync_count"`

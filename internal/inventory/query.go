@@ -225,9 +225,20 @@ func (s *Service) ProviderRegions(ctx context.Context, accountID string) ([]Prov
 	return out, err
 }
 
+// Statistics counts a kind's resources: Total and Count the ones a list
+// with the same filter shows, ByStatus and the sums the live ones by status.
+type Statistics struct {
+	Total      int              `json:"total"`
+	Count      int              `json:"count"`
+	ByStatus   map[string]int64 `json:"by_status"`
+	SizeGB     int64            `json:"size_gb"`
+	VCPUCount  int64            `json:"vcpu_count"`
+	VMemSizeMB int64            `json:"vmem_size_mb"`
+}
+
 // Statistics counts a kind's visible resources, in all and by status, with
 // their total size where the kind has one.
-func (s *Service) Statistics(ctx context.Context, sc Scope, k Kind, f ResourceFilter) (map[string]any, error) {
+func (s *Service) Statistics(ctx context.Context, sc Scope, k Kind, f ResourceFilter) (*Statistics, error) {
 	page, err := s.ListResources(ctx, sc, k, f, listing.Params{Limit: 1})
 	if err != nil {
 		return nil, err
@@ -257,6 +268,5 @@ func (s *Service) Statistics(ctx context.Context, sc Scope, k Kind, f ResourceFi
 		byStatus[r.Status] = r.N
 		size, cpu, mem = size+r.Size, cpu+r.CPU, mem+r.Mem
 	}
-	return map[string]any{"total": page.Total, "count": page.Total, "by_status": byStatus,
-		"size_gb": size, "vcpu_count": cpu, "vmem_size_mb": mem}, nil
+	return &Statistics{Total: page.Total, Count: page.Total, ByStatus: byStatus, SizeGB: size, VCPUCount: cpu, VMemSizeMB: mem}, nil
 }

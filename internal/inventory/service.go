@@ -112,8 +112,11 @@ type CreateInput struct {
 	ShareMode           string
 	PublicScope         string
 	SyncIntervalSeconds int
-	DryRun              bool
-	UserID              string
+	// AutoSync, when set, says whether the scheduler syncs the account;
+	// unset, it does.
+	AutoSync *bool
+	DryRun   bool
+	UserID   string
 }
 
 // accountConfig builds the driver configuration of an account.
@@ -248,7 +251,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Account, error) 
 		CloudEnv: cloudEnv(info), IsPublicCloud: info.IsPublicCloud, IsOnPremise: info.IsOnPremise,
 		Status: StatusInit, HealthStatus: HealthNormal, SyncStatus: SyncIdle, Enabled: in.Enabled, ReadOnly: in.ReadOnly,
 		DomainID: in.DomainID, ProjectID: in.ProjectID, ShareMode: in.ShareMode, PublicScope: in.PublicScope,
-		Balance: "0", SyncIntervalSeconds: in.SyncIntervalSeconds, SyncRegions: regions,
+		Balance: "0", SyncIntervalSeconds: in.SyncIntervalSeconds, AutoSync: in.AutoSync == nil || *in.AutoSync, SyncRegions: regions,
 		Counts: json.RawMessage("{}"), Options: json.RawMessage("{}"), CreatedAt: now, UpdatedAt: now,
 	}
 	if a.SyncIntervalSeconds == 0 {
@@ -377,6 +380,7 @@ type UpdateInput struct {
 	AccessKeyID         *string
 	AccessKeySecret     *string
 	SyncIntervalSeconds *int
+	AutoSync            *bool
 	ShareMode           *string
 	PublicScope         *string
 }
@@ -403,6 +407,9 @@ func (s *Service) Update(ctx context.Context, id string, in UpdateInput) (*Accou
 			return nil, errs.Field("sync_interval_seconds", "at least 60")
 		}
 		q = q.Set("sync_interval_seconds = ?", *in.SyncIntervalSeconds)
+	}
+	if in.AutoSync != nil {
+		q = q.Set("auto_sync = ?", *in.AutoSync)
 	}
 	if in.ShareMode != nil {
 		ci := CreateInput{ShareMode: *in.ShareMode}

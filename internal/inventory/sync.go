@@ -552,8 +552,8 @@ func fingerprint(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// ScheduleDue queues a sync for every enabled, idle account whose last sync
-// is older than its interval, and re-queues syncs stuck "syncing" without a
+// ScheduleDue queues a sync for every enabled, idle account with auto sync
+// on whose last sync is older than its interval, and re-queues syncs stuck "syncing" without a
 // live task (a sync is never left "syncing"). It returns how many it queued.
 func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
 	var accts []Account
@@ -570,7 +570,7 @@ func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
 				continue
 			}
 		}
-		due := a.LastSyncAt == nil || now.Sub(*a.LastSyncAt) >= time.Duration(a.SyncIntervalSeconds)*time.Second
+		due := a.AutoSync && (a.LastSyncAt == nil || now.Sub(*a.LastSyncAt) >= time.Duration(a.SyncIntervalSeconds)*time.Second)
 		if !due && !busy {
 			continue
 		}

@@ -206,7 +206,8 @@ func (w *world) waitTask(t *testing.T, id string, within time.Duration) map[stri
 	}
 }
 
-// seed is seed 002, split into sections by their ### headings.
+// seed is seed 002's examples (testdata), split into sections by their ###
+// headings.
 type seed struct {
 	sections map[string]string // title (without the number) → text
 }
@@ -215,10 +216,9 @@ var headingRE = regexp.MustCompile(`(?m)^### (?:<span[^>]*>)?\d+\.\s*([^<\n]+?)(
 
 func loadSeed(t *testing.T) *seed {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "..", "shared", "seeds", "002_8a16a4b18060865d.txt")
-	raw, err := os.ReadFile(path)
+	raw, err := os.ReadFile(filepath.Join("testdata", "seed002_examples.md"))
 	if err != nil {
-		t.Skipf("seed 002 not found beside the project (%v)", err)
+		t.Fatalf("seed 002's examples: %v", err)
 	}
 	text := string(raw)
 	s := &seed{sections: map[string]string{}}

@@ -52,7 +52,7 @@ type accountCreateBody struct {
 	PublicScope            string       `json:"public_scope,omitempty"`
 	SyncIntervalSeconds    int          `json:"sync_interval_seconds,omitempty"`
 	SubAccounts            *subAccounts `json:"sub_accounts,omitempty"`
-	EnableAutoSync         bool         `json:"enable_auto_sync,omitempty"`
+	EnableAutoSync         *bool        `json:"enable_auto_sync,omitempty" doc:"sync every sync_interval_seconds (default true); the first sync runs either way"`
 	SamlAuth               bool         `json:"saml_auth,omitempty"`
 	IsOpenBlockedResources bool         `json:"isOpenBlockedResources,omitempty"`
 }
@@ -100,6 +100,7 @@ type accountUpdateInput struct {
 		AccessKeyID         *string  `json:"access_key_id,omitempty"`
 		AccessKeySecret     *string  `json:"access_key_secret,omitempty"`
 		SyncIntervalSeconds *int     `json:"sync_interval_seconds,omitempty"`
+		EnableAutoSync      *bool    `json:"enable_auto_sync,omitempty"`
 		ShareMode           *string  `json:"share_mode,omitempty"`
 		PublicScope         *string  `json:"public_scope,omitempty"`
 	}
@@ -142,16 +143,18 @@ func (f *Face) RegisterAccounts(s *api.Server) {
 	api.Register(s, auth.Policy(op("disable-cloudaccount-query", http.MethodPost, p+"/disable", "Disable a cloud account (seed's ?id= form)", tags), "compute/cloudaccounts/update"), f.disableAccountByQuery)
 	api.Register(s, auth.Policy(op("delete-cloudaccount", http.MethodDelete, p+"/{id}", "Delete a disabled cloud account and its synced resources (a task)", tags), "compute/cloudaccounts/delete"), f.deleteAccount)
 	api.Register(s, auth.Policy(op("delete-cloudaccount-query", http.MethodDelete, p, "Delete a cloud account (seed's ?id= form)", tags), "compute/cloudaccounts/delete"), f.deleteAccountByQuery)
+	api.Register(s, auth.Policy(op("get-cloudaccount-balance", http.MethodGet, p+"/{id}/balance", "Read the account's balance from the cloud now, record it and answer the account", tags), "compute/cloudaccounts/get"), f.getBalance)
+	api.Register(s, auth.Policy(op("perform-cloudaccount-balance", http.MethodPost, p+"/{id}/balance", "Read the account's balance from the cloud now, record it and answer the account", tags), "compute/cloudaccounts/update"), f.refreshBalance)
 	api.Register(s, auth.Policy(op("sync-cloudaccount", http.MethodPost, p+"/{id}/sync", "Sync a cloud account now (all, or chosen regions and resource types)", tags), "compute/cloudaccounts/sync"), f.syncAccount)
 }
 
 func (f *Face) createAccount(ctx context.Context, in *accountCreateInput) (*accountOutput, error) {
 	b := in.Body
-	project := b.Tenant
+	field, project := "tenant", b.Tenant
 	if project == "" {
-		project = b.ProjectID
+		field, project = "project_id", b.ProjectID
 	}
-	domainID, projectID, err := owner(ctx, f.IDs, project)
+	domainID, projectID, err := owner(ctx, f.IDs, field, project)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +165,7 @@ func (f *Face) createAccount(ctx context.Context, in *accountCreateInput) (*acco
 	ci := inventory.CreateInput{Name: b.Name, Description: b.Description, Provider: b.Provider, AccessURL: accessURL,
 		AccessKeyID: b.AccessKeyID, AccessKeySecret: b.AccessKeySecret, Enabled: b.Enabled == nil || *b.Enabled,
 		ReadOnly: b.ReadOnly, DomainID: domainID, ProjectID: projectID, ShareMode: b.ShareMode, PublicScope: b.PublicScope,
-		SyncIntervalSeconds: b.SyncIntervalSeconds, DryRun: b.DryRun}
+		SyncIntervalSeconds: b.SyncIntervalSeconds, AutoSync: b.EnableAutoSync, DryRun: b.DryRun}
 	if c := auth.From(ctx); c != nil {
 		ci.UserID = c.UserID()
 	}
@@ -245,7 +248,8 @@ func (f *Face) updateAccount(ctx context.Context, in *accountUpdateInput) (*acco
 	}
 	b := in.Body
 	a, err = f.Inv.Update(ctx, a.ID, inventory.UpdateInput{Name: b.Name, Description: b.Description, AccessKeyID: b.AccessKeyID,
-		AccessKeySecret: b.AccessKeySecret, SyncIntervalSeconds: b.SyncIntervalSeconds, ShareMode: b.ShareMode, PublicScope: b.PublicScope})
+		AccessKeySecret: b.AccessKeySecret, SyncIntervalSeconds: b.SyncIntervalSeconds, AutoSync: b.EnableAutoSync,
+		ShareMode: b.ShareMode, PublicScope: b.PublicScope})
 	if err != nil {
 		return nil, err
 	}
@@ -312,6 +316,31 @@ func (f *Face) removeAccount(ctx context.Context, id string) (*accountOutput, er
 	return out, nil
 }
 
+func (f *Face) getBalance(ctx context.Context, in *idInput) (*accountOutput, error) {
+	a, err := f.Inv.GetVisible(ctx, auth.ScopeOf(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return f.readBalance(ctx, a)
+}
+
+func (f *Face) refreshBalance(ctx context.Context, in *idInput) (*accountOutput, error) {
+	a, err := f.writableAccount(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	auth.Note(ctx, auth.Object{Type: "cloudaccount", ID: a.ID, Name: a.Name})
+	return f.readBalance(ctx, a)
+}
+
+func (f *Face) readBalance(ctx context.Context, a *inventory.Account) (*accountOutput, error) {
+	a, err := f.Inv.ReadBalance(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &accountOutput{Body: f.accountView(ctx, f.newNames(), a, false)}, nil
+}
+
 func (f *Face) syncAccount(ctx context.Context, in *syncInput) (*taskAccepted, error) {
 	a, err := f.writableAccount(ctx, in.ID)
 	if err != nil {
@@ -373,7 +402,7 @@ func (f *Face) accountView(ctx context.Context, n *names, a *inventory.Account, 
 		IsPublic: a.PublicScope != "none", PublicScope: a.PublicScope, ShareMode: a.ShareMode,
 		Progress: a.Progress, Status: a.Status, SyncStatus: a.SyncStatus, SyncStauts2: a.SyncStatus,
 		SyncCount: a.SyncCount, SyncIntervalSeconds: a.SyncIntervalSeconds,
-		EnableAutoSync: a.SyncIntervalSeconds > 0, EnableResourceSync: true,
+		EnableAutoSync: a.AutoSync, EnableResourceSync: true,
 		ProxySetting: proxySetting{ID: "DIRECT", Name: "DIRECT"}, ProxySettingID: "DIRECT",
 		GuestCount: counts["server"], DiskCount: counts["disk"], VPCCount: counts["vpc"], EIPCount: counts["eip"],
 		HostCount: counts["host"], StorageCount: counts["storage"], NetworkCount: counts["network"],

@@ -2,7 +2,10 @@ package cloudpods
 
 import (
 	"context"
+	"encoding/json"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
@@ -47,11 +50,11 @@ func (f *Face) createBucket(ctx context.Context, in *bucketCreateInput) (*resour
 	if err := errs.Fields(fs...); err != nil {
 		return nil, err
 	}
-	project := b.ProjectID
+	field, project := "project_id", b.ProjectID
 	if project == "" {
-		project = b.Tenant
+		field, project = "tenant", b.Tenant
 	}
-	domainID, projectID, err := owner(ctx, f.IDs, project)
+	domainID, projectID, err := owner(ctx, f.IDs, field, project)
 	if err != nil {
 		return nil, err
 	}
@@ -77,11 +80,14 @@ func (f *Face) createBucket(ctx context.Context, in *bucketCreateInput) (*resour
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: "bucket", ID: r.ID, Name: r.Name})
-	v := f.resourceView(ctx, f.newNames(), r, true)
-	var zero int64
+	n := f.newNames()
+	v := f.resourceView(ctx, n, r, true)
+	states, err := f.Inv.BucketStates(ctx, []inventory.Resource{*r})
+	if err != nil {
+		return nil, err
+	}
+	f.addBucketFields(ctx, n, &v, r, states[r.ID])
 	v.resourceTask = &resourceTask{TaskID: t.ID}
-	v.bucketCreated = &bucketCreated{Description: b.Description, AccessURLs: []struct{}{}}
-	v.SizeBytes, v.ObjectCnt = &zero, &zero
 	return &resourceOutput{Body: v}, nil
 }
 
@@ -108,8 +114,80 @@ func (f *Face) deleteBucket(ctx context.Context, in *idInput) (*taskAccepted, er
 // Register adds the whole Cloudpods inventory face.
 func (f *Face) Register(s *api.Server) {
 	f.RegisterAccounts(s)
+	f.RegisterProjects(s)
+	f.RegisterParameters(s)
 	f.RegisterRegions(s)
 	f.RegisterBuckets(s)
 	f.RegisterResources(s)
 	f.RegisterServerOps(s) // serverops.go
+}
+
+// addBucketFields sets what Cloudpods shows of a bucket from its state.
+func (f *Face) addBucketFields(ctx context.Context, n *names, v *cloudpodsResource, r *inventory.Resource, st inventory.BucketState) {
+	var data struct {
+		Description string `json:"description"`
+		Endpoint    string `json:"endpoint"`
+	}
+	_ = json.Unmarshal(r.Data, &data)
+	a := n.account(ctx, r.CloudaccountID)
+	busy := r.BusyTaskID != ""
+	bf := &bucketFields{Description: data.Description, UpdateVersion: st.UpdateVersion, Source: st.Source,
+		AccessURLs: bucketURLs(a, r.ExternalID, data.Endpoint), IsEmulated: r.Status == "create_failed",
+		ProjectSrc: "local", IsSystem: n.isSystemProject(ctx, r.ProjectID)}
+	// Skyfold shares accounts, never the resources synced from them: a
+	// bucket is seen through its owner project's grants alone.
+	bf.IsPublic, bf.PublicScope, bf.PublicSrc = false, "none", "local"
+	if a != nil {
+		bf.Freezed = !a.Enabled
+		bf.CanUpdate = !busy && a.Enabled && !a.ReadOnly
+	}
+	var objects int64
+	if st.Stats != nil {
+		size := st.Stats.SizeBytes
+		objects = st.Stats.ObjectCnt
+		v.SizeBytes, v.ObjectCnt = &size, &objects
+		bf.UsageReadAt = ts(st.Stats.ReadAt)
+	} else if v.SizeBytes == nil {
+		var zero int64
+		v.SizeBytes, v.ObjectCnt = &zero, &zero
+	}
+	switch r.Status {
+	case "start_create", "deleting", "deleted":
+	default:
+		bf.CanDelete = !busy && objects == 0
+	}
+	if busy && f.Tasks != nil {
+		if t, err := f.Tasks.Get(ctx, r.BusyTaskID); err == nil {
+			bf.Progress = t.Progress
+		}
+	}
+	if pv := n.provider(ctx, r.CloudaccountID, r.CloudproviderID); pv != nil {
+		bf.ManagerDomainID, bf.ManagerDomain = pv.DomainID, n.domain(ctx, pv.DomainID)
+		bf.ManagerProjectID, bf.ManagerProject = pv.ProjectID, n.project(ctx, pv.ProjectID)
+	}
+	v.bucketFields = bf
+}
+
+// bucketURLs is how to reach a bucket at the endpoint its cloud lists:
+// virtual-hosted (https://name.endpoint) at a named endpoint, path style
+// (https://host:port/name) at an address, as private deployments and
+// simulators are reached; plain http where the account itself is reached
+// over http.
+func bucketURLs(a *inventory.Account, name, endpoint string) []bucketAccessURL {
+	if endpoint == "" || name == "" {
+		return []bucketAccessURL{}
+	}
+	scheme := "https"
+	if a != nil && strings.HasPrefix(a.AccessURL, "http://") {
+		scheme = "http"
+	}
+	host := endpoint
+	if h, _, err := net.SplitHostPort(endpoint); err == nil {
+		host = h
+	}
+	u := scheme + "://" + name + "." + endpoint
+	if net.ParseIP(host) != nil || host != endpoint || host == "localhost" {
+		u = scheme + "://" + endpoint + "/" + name
+	}
+	return []bucketAccessURL{{URL: u, Description: "extranet", Primary: true}}
 }

@@ -2,9 +2,9 @@ package cloudpods
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
@@ -41,6 +41,11 @@ type resourceListInput struct {
 	Tags           []string `query:"tags,explode" doc:"key=value, repeat for AND"`
 }
 
+// bucketUsageAge is how old a bucket's usage may be before a get asks the
+// cloud again: fresh enough to decide whether it can be deleted, without a
+// cloud call on every poll.
+const bucketUsageAge = time.Minute
+
 // RegisterResources adds list, get and statistics for every synced
 // collection.
 func (f *Face) RegisterResources(s *api.Server) {
@@ -75,7 +80,8 @@ func (f *Face) listResources(key string, k inventory.Kind) func(context.Context,
 		if err != nil {
 			return nil, err
 		}
-		rf.WithData = in.Details
+		// A bucket's access URLs come from its data.
+		rf.WithData = in.Details || k == inventory.KindBucket
 		page, err := f.Inv.ListResources(ctx, auth.ScopeOf(ctx), k, rf, p)
 		if err != nil {
 			return nil, err
@@ -85,6 +91,15 @@ func (f *Face) listResources(key string, k inventory.Kind) func(context.Context,
 			Total: page.Total, Limit: page.Limit, Offset: page.Offset}}
 		for i := range page.Items {
 			out.Body.Items = append(out.Body.Items, f.resourceView(ctx, n, &page.Items[i], in.Details))
+		}
+		if k == inventory.KindBucket {
+			states, err := f.Inv.BucketStates(ctx, page.Items)
+			if err != nil {
+				return nil, err
+			}
+			for i := range page.Items {
+				f.addBucketFields(ctx, n, &out.Body.Items[i], &page.Items[i], states[page.Items[i].ID])
+			}
 		}
 		return out, nil
 	}
@@ -96,7 +111,16 @@ func (f *Face) getResource(k inventory.Kind) func(context.Context, *idInput) (*r
 		if err != nil {
 			return nil, err
 		}
-		return &resourceOutput{Body: f.resourceView(ctx, f.newNames(), r, true)}, nil
+		n := f.newNames()
+		v := f.resourceView(ctx, n, r, true)
+		if k == inventory.KindBucket {
+			st, err := f.Inv.FreshBucketState(ctx, r, bucketUsageAge)
+			if err != nil {
+				return nil, err
+			}
+			f.addBucketFields(ctx, n, &v, r, st)
+		}
+		return &resourceOutput{Body: v}, nil
 	}
 }
 
@@ -110,13 +134,7 @@ func (f *Face) resourceStatistics(k inventory.Kind) func(context.Context, *resou
 		if err != nil {
 			return nil, err
 		}
-		// The inventory answers a map; its keys are this face's field names.
-		out := &statsOutput{}
-		raw, err := json.Marshal(st)
-		if err == nil {
-			err = json.Unmarshal(raw, &out.Body)
-		}
-		return out, err
+		return &statsOutput{Body: cloudpodsStatistics(*st)}, nil
 	}
 }
 

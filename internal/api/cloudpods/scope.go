@@ -2,6 +2,7 @@ package cloudpods
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/skyfold/skyfold/internal/api/auth"
@@ -20,11 +21,14 @@ type names struct {
 	p   map[string]string
 	a   map[string]*inventory.Account
 	r   map[string]*inventory.Region
+	pv  map[string][]inventory.CloudProvider
+	sys map[string]bool
 }
 
 func (f *Face) newNames() *names {
 	return &names{ids: f.IDs, inv: f.Inv, d: map[string]string{}, p: map[string]string{},
-		a: map[string]*inventory.Account{}, r: map[string]*inventory.Region{}}
+		a: map[string]*inventory.Account{}, r: map[string]*inventory.Region{},
+		pv: map[string][]inventory.CloudProvider{}, sys: map[string]bool{}}
 }
 
 // cached looks id up in cache, loading it once per request; a failed load
@@ -64,6 +68,36 @@ func (n *names) region(ctx context.Context, id string) *inventory.Region {
 	})
 }
 
+// provider returns a cloud provider of an account by id, or nil.
+func (n *names) provider(ctx context.Context, accountID, id string) *inventory.CloudProvider {
+	pvs := cached(n, n.pv, accountID, func() ([]inventory.CloudProvider, error) {
+		if n.inv == nil {
+			return nil, nil
+		}
+		return n.inv.Providers(ctx, inventory.SystemScope, accountID)
+	})
+	for i := range pvs {
+		if pvs[i].ID == id {
+			return &pvs[i]
+		}
+	}
+	return nil
+}
+
+// isSystemProject says whether a project is the bootstrap system project.
+func (n *names) isSystemProject(ctx context.Context, id string) bool {
+	if id == "" || n.ids == nil {
+		return false
+	}
+	return cached(n, n.sys, id, func() (bool, error) {
+		p, err := n.ids.GetProject(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		return p.Admin, nil
+	})
+}
+
 func (n *names) domain(ctx context.Context, id string) string {
 	if id == "" || n.ids == nil {
 		return ""
@@ -91,8 +125,10 @@ func (n *names) project(ctx context.Context, id string) string {
 }
 
 // owner decides the owner project of a new object: the project the request
-// names (which the caller's grant must cover), else the caller's own.
-func owner(ctx context.Context, ids *identity.Service, projectID string) (domainID, project string, err error) {
+// names in field (by id, or by name in the caller's domain), which the
+// caller's grant must cover, else the caller's own. An unknown project is a
+// field error that says where the valid ones are listed.
+func owner(ctx context.Context, ids *identity.Service, field, projectID string) (domainID, project string, err error) {
 	c := auth.From(ctx)
 	if c == nil {
 		return "", "", errs.E(errs.Unauthorized, "authentication required")
@@ -103,12 +139,18 @@ func owner(ctx context.Context, ids *identity.Service, projectID string) (domain
 			if c.Grant.Breadth == identity.BreadthSystem {
 				return c.Token.DomainID, "", nil
 			}
-			return "", "", errs.Field("project_id", "required with a token that is not scoped to a project")
+			return "", "", errs.Field(field, "required with a token that is not scoped to a project")
 		}
 	}
 	p, err := ids.GetProject(ctx, projectID)
+	if errs.Is(err, errs.NotFound) {
+		p, err = ids.FindProject(ctx, "", projectID, c.Token.DomainID)
+	}
+	if errs.Is(err, errs.NotFound) {
+		return "", "", errs.Field(field, fmt.Sprintf("no project %q here; GET /api/v2/projects lists the projects you may use", projectID))
+	}
 	if err != nil {
-		return "", "", errs.Field("project_id", "no such project "+projectID)
+		return "", "", err
 	}
 	if !c.Covers(p.DomainID, p.ID) {
 		// Name the project as the caller did: its name is not theirs to learn.

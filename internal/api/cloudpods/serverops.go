@@ -322,7 +322,11 @@ func (f *Face) createServer(ctx context.Context, in *serverCreateInput) (*resour
 	}
 	c := auth.From(ctx)
 	if project := first(b.ProjectID, b.Tenant); project != "" {
-		if ci.DomainID, ci.ProjectID, err = owner(ctx, f.IDs, project); err != nil {
+		field := "project_id"
+		if b.ProjectID == "" {
+			field = "tenant"
+		}
+		if ci.DomainID, ci.ProjectID, err = owner(ctx, f.IDs, field, project); err != nil {
 			return nil, err
 		}
 	} else if c == nil || !c.Covers(net.DomainID, net.ProjectID) {

@@ -57,7 +57,7 @@ type cloudpodsResource struct {
 	*resourceAccount
 	*resourceRegion
 	*resourceTask
-	*bucketCreated
+	*bucketFields
 
 	data json.RawMessage // the driver's object, shown with details
 }
@@ -92,14 +92,36 @@ func taskOf(t *task.Task) *resourceTask {
 	return &resourceTask{TaskID: t.ID, TaskType: t.Type, TaskStatus: string(t.Status)}
 }
 
-// bucketCreated is what Cloudpods adds to a bucket it has just been asked
-// to create.
-type bucketCreated struct {
-	Description    string     `json:"description"`
-	Progress       int        `json:"progress"`
-	AccessURLs     []struct{} `json:"access_urls"`
-	SizeBytesLimit int64      `json:"size_bytes_limit"`
-	ObjectCntLimit int64      `json:"object_cnt_limit"`
+// bucketFields are what Cloudpods shows of a bucket beyond a synced
+// object's own fields, each from the bucket's state in Skyfold.
+type bucketFields struct {
+	Description      string            `json:"description"`
+	AccessURLs       []bucketAccessURL `json:"access_urls" doc:"from the endpoint the cloud lists for the bucket; empty until it has"`
+	CanDelete        bool              `json:"can_delete" doc:"no task holds it, it is not being created or deleted, and the cloud last reported it empty"`
+	CanUpdate        bool              `json:"can_update" doc:"no task holds it, and its account is enabled and not read-only"`
+	Freezed          bool              `json:"freezed" doc:"its account is disabled, so nothing may be done with it"`
+	IsEmulated       bool              `json:"is_emulated" doc:"Skyfold's row stands for no cloud object: its creation failed"`
+	IsPublic         bool              `json:"is_public" doc:"shared beyond its project; Skyfold shares accounts, not their resources"`
+	PublicScope      string            `json:"public_scope"`
+	PublicSrc        string            `json:"public_src"`
+	IsSystem         bool              `json:"is_system" doc:"owned by the system project"`
+	ManagerDomain    string            `json:"manager_domain"`
+	ManagerDomainID  string            `json:"manager_domain_id"`
+	ManagerProject   string            `json:"manager_project"`
+	ManagerProjectID string            `json:"manager_project_id"`
+	ProjectSrc       string            `json:"project_src" doc:"local: the owner project was set in Skyfold, not taken from the cloud"`
+	Source           string            `json:"source" doc:"local: created through Skyfold; cloud: found on the cloud by a sync"`
+	UpdateVersion    int               `json:"update_version" doc:"how many times the bucket changed"`
+	Progress         float64           `json:"progress" doc:"of the task that holds it, else 0"`
+	SizeBytesLimit   int64             `json:"size_bytes_limit" doc:"0: unlimited (no cloud Skyfold drives reports a bucket quota)"`
+	ObjectCntLimit   int64             `json:"object_cnt_limit" doc:"0: unlimited"`
+	UsageReadAt      string            `json:"usage_read_at,omitempty" doc:"when the cloud last reported size_bytes and object_cnt"`
+}
+
+type bucketAccessURL struct {
+	URL         string `json:"url"`
+	Description string `json:"description"`
+	Primary     bool   `json:"primary"`
 }
 
 // MarshalJSON puts the driver's data under the resource's own fields.
@@ -356,15 +378,9 @@ type cloudpodsProviders struct {
 	Offset         int                 `json:"offset"`
 }
 
-// cloudpodsStatistics counts a collection, in all and by status.
-type cloudpodsStatistics struct {
-	Total      int              `json:"total"`
-	Count      int              `json:"count"`
-	ByStatus   map[string]int64 `json:"by_status"`
-	SizeGB     int64            `json:"size_gb"`
-	VCPUCount  int64            `json:"vcpu_count"`
-	VMemSizeMB int64            `json:"vmem_size_mb"`
-}
+// cloudpodsStatistics counts a collection, in all and by status; the
+// inventory's fields are already Cloudpods' names.
+type cloudpodsStatistics inventory.Statistics
 
 type cloudpodsConsole struct {
 	ID         string `json:"id"`
