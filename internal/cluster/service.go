@@ -29,6 +29,8 @@ func init() {
 const (
 	TaskExpand = "cluster.expand"
 	TaskShrink = "cluster.shrink"
+	// TaskNetworkConfig creates a VPC, a subnet and a security group.
+	TaskNetworkConfig = "cluster.network_config"
 )
 
 // Accounts is what the service needs of the accounts and inventory service
@@ -79,6 +81,9 @@ type Config struct {
 	// RecordWait is how long a network create waits for the inventory to
 	// record what it made before answering [10s].
 	RecordWait time.Duration
+	// NetworkWait is how long network_config/create waits for its task
+	// before answering with the task's id instead [30s].
+	NetworkWait time.Duration
 	// OpenProvider opens an account's driver. Default: the account service's
 	// driver, re-wrapped in cloud.WithRetry with the per-account pace.
 	OpenProvider func(ctx context.Context, a *inventory.Account) (cloud.Provider, error)
@@ -127,6 +132,9 @@ func (c *Config) defaults() {
 	if c.RecordWait <= 0 {
 		c.RecordWait = 10 * time.Second
 	}
+	if c.NetworkWait <= 0 {
+		c.NetworkWait = 30 * time.Second
+	}
 }
 
 // Service manages clusters, their tasks and instances, and the BridgX
@@ -162,6 +170,7 @@ func New(db *bun.DB, box *secret.Box, tasks *task.Service, accts Accounts, cfg C
 	if tasks != nil {
 		tasks.Register(s.expandDefinition())
 		tasks.Register(s.shrinkDefinition())
+		tasks.Register(s.networkDefinition())
 	}
 	return s
 }

@@ -2,7 +2,9 @@ package bridgx
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -10,6 +12,7 @@ import (
 	"github.com/skyfold/skyfold/internal/api"
 	"github.com/skyfold/skyfold/internal/api/auth"
 	"github.com/skyfold/skyfold/internal/cluster"
+	"github.com/skyfold/skyfold/internal/errs"
 )
 
 // registerNetwork lists the VPC, subnet, security group and network
@@ -30,6 +33,8 @@ func (f *Face) registerNetwork(s *api.Server) {
 		"cluster/security_groups/get"), f.showSecurityGroup)
 	api.Register(s, op("network-config-create", http.MethodPost, "/api/v1/network_config/create",
 		"Create a VPC, a subnet and a security group in one call (rolled back on failure)", "cluster/network_configs/create"), f.createNetworkConfig)
+	api.Register(s, op("network-config-task", http.MethodGet, "/api/v1/network_config/task/{id}",
+		"Where a network configuration that outlasted its request stands", "cluster/network_configs/get"), f.networkConfigTask)
 	api.Register(s, op("network-config-sync", http.MethodPost, "/api/v1/network_config/sync",
 		"Pull a region's VPCs, subnets and security groups from the cloud", "cluster/network_configs/sync"), f.syncNetwork)
 	api.Register(s, op("network-config-template", http.MethodGet, "/api/v1/network_config/template", "The default network configuration",
@@ -386,7 +391,66 @@ func (f *Face) showSecurityGroup(ctx context.Context, in *idPath) (*answer[bridg
 		VpcID: g.VPCID}), nil
 }
 
-func (f *Face) createNetworkConfig(ctx context.Context, in *rawInput) (*answer[string], error) {
+// networkConfigAnswer is network_config/create's answer: 200 with the VPC
+// id, or 202 with the task when the configuration outlasts the request.
+type networkConfigAnswer struct {
+	Status int
+	Body   bridgXEnvelope[bridgXNetworkConfigCreated]
+}
+
+// bridgXNetworkConfigCreated is the VPC id (BridgX's answer) once the
+// configuration is done, else the task to follow.
+type bridgXNetworkConfigCreated struct {
+	VPCID   string
+	Pending *bridgXNetworkConfigPending
+}
+
+// bridgXNetworkConfigPending names a configuration still running.
+type bridgXNetworkConfigPending struct {
+	TaskID string `json:"task_id" doc:"follow it with GET /api/v1/network_config/task/{task_id}"`
+	VPCID  string `json:"vpc_id" doc:"the VPC, once the cloud made it"`
+	Status string `json:"status" enum:"RUNNING"`
+}
+
+func (c bridgXNetworkConfigCreated) MarshalJSON() ([]byte, error) {
+	if c.Pending != nil {
+		return json.Marshal(c.Pending)
+	}
+	return json.Marshal(c.VPCID)
+}
+
+// Schema says the data is one of the two.
+func (bridgXNetworkConfigCreated) Schema(r huma.Registry) *huma.Schema {
+	return &huma.Schema{OneOf: []*huma.Schema{
+		{Type: huma.TypeString, Description: "the VPC id (200)"},
+		r.Schema(reflect.TypeFor[bridgXNetworkConfigPending](), true, ""),
+	}}
+}
+
+// bridgXNetworkConfigTask is where a network configuration stands.
+type bridgXNetworkConfigTask struct {
+	TaskID          string `json:"task_id"`
+	Status          string `json:"status" enum:"RUNNING,SUCCESS,FAILED"`
+	VPCID           string `json:"vpc_id" doc:"what was made so far; empty after a failure, which deletes it again"`
+	SubnetID        string `json:"subnet_id"`
+	SecurityGroupID string `json:"security_group_id"`
+	Error           string `json:"error" doc:"why it failed"`
+}
+
+func (f *Face) networkConfigTask(ctx context.Context, in *idPath) (*answer[bridgXNetworkConfigTask], error) {
+	st, err := f.Svc.NetworkConfigStatus(ctx, auth.ScopeOf(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	v := bridgXNetworkConfigTask{TaskID: st.TaskID, Status: st.Status, VPCID: st.VPCID, SubnetID: st.SubnetID,
+		SecurityGroupID: st.SecurityGroupID}
+	if st.Err != nil {
+		v.Error = errs.PublicMessage(st.Err)
+	}
+	return answerOf(v), nil
+}
+
+func (f *Face) createNetworkConfig(ctx context.Context, in *rawInput) (*networkConfigAnswer, error) {
 	b, err := needBody(in)
 	if err != nil {
 		return nil, err
@@ -409,7 +473,13 @@ func (f *Face) createNetworkConfig(ctx context.Context, in *rawInput) (*answer[s
 		return nil, err
 	}
 	auth.Note(ctx, auth.Object{Type: "vpc", ID: res.VPCID, Name: ni.VPCName})
-	return answerOf(res.VPCID), nil
+	if res.Pending {
+		return &networkConfigAnswer{Status: http.StatusAccepted, Body: bridgXEnvelope[bridgXNetworkConfigCreated]{Code: http.StatusAccepted,
+			Msg: "accepted", Data: bridgXNetworkConfigCreated{Pending: &bridgXNetworkConfigPending{TaskID: res.TaskID, VPCID: res.VPCID,
+				Status: cluster.StatusRunning}}}}, nil
+	}
+	return &networkConfigAnswer{Status: http.StatusOK, Body: bridgXEnvelope[bridgXNetworkConfigCreated]{Code: http.StatusOK, Msg: "success",
+		Data: bridgXNetworkConfigCreated{VPCID: res.VPCID}}}, nil
 }
 
 func (f *Face) syncNetwork(ctx context.Context, in *rawInput) (*answer[bridgXNull], error) {

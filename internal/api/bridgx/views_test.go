@@ -62,3 +62,17 @@ func TestNullAndAbsent(t *testing.T) {
 		})
 	}
 }
+
+// TestNetworkConfigAnswer pins both answers of network_config/create: the
+// VPC id as BridgX sends it, or the task to follow.
+func TestNetworkConfigAnswer(t *testing.T) {
+	done, _ := json.Marshal(bridgXEnvelope[bridgXNetworkConfigCreated]{Code: 200, Msg: "success", Data: bridgXNetworkConfigCreated{VPCID: "vpc-1"}})
+	if string(done) != `{"code":200,"msg":"success","data":"vpc-1"}` {
+		t.Errorf("done: %s", done)
+	}
+	pending, _ := json.Marshal(bridgXEnvelope[bridgXNetworkConfigCreated]{Code: 202, Msg: "accepted",
+		Data: bridgXNetworkConfigCreated{Pending: &bridgXNetworkConfigPending{TaskID: "42", VPCID: "vpc-1", Status: "RUNNING"}}})
+	if string(pending) != `{"code":202,"msg":"accepted","data":{"task_id":"42","vpc_id":"vpc-1","status":"RUNNING"}}` {
+		t.Errorf("pending: %s", pending)
+	}
+}
