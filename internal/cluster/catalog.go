@@ -147,7 +147,7 @@ func (s *Service) zones(ctx context.Context, a *inventory.Account, provider, reg
 // regionError explains a catalog failure caused by an unknown region.
 func regionError(err error, region string) error {
 	if errs.CodeOf(err) == errs.NotFound || errs.CodeOf(err) == errs.Invalid {
-		return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("region_id: the cloud does not know region %q: %s", region, errs.PublicMessage(err)),
+		return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("region_id: the cloud does not know region %s: %s", quoted(region), clipText(errs.PublicMessage(err), 300)),
 			Fields: []errs.FieldError{{Field: "region_id", Reason: "unknown region"}}, Err: err}
 	}
 	return err
@@ -170,7 +170,7 @@ func (s *Service) InstanceTypes(ctx context.Context, sc inventory.Scope, q Catal
 	}
 	i := slices.IndexFunc(zones, func(z cloud.Zone) bool { return z.ID == q.ZoneID })
 	if i < 0 {
-		return nil, errs.Field("zone_id", fmt.Sprintf("%q is not a zone of region %s", q.ZoneID, q.RegionID))
+		return nil, errs.Field("zone_id", fmt.Sprintf("%s is not a zone of region %s", quoted(q.ZoneID), quoted(q.RegionID)))
 	}
 	if len(zones[i].InstanceTypes) == 0 {
 		return types, nil

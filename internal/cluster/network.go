@@ -113,7 +113,7 @@ func (s *Service) vpcRegion(ctx context.Context, a *inventory.Account, vpcID, zo
 			return zoneID[:i], nil
 		}
 	}
-	return "", errs.Field("vpc_id", fmt.Sprintf("VPC %s is not known to Skyfold yet: sync its region (network_config/sync) or pass region_id", vpcID))
+	return "", errs.Field("vpc_id", fmt.Sprintf("VPC %s is not known to Skyfold yet: sync its region (network_config/sync) or pass region_id", quoted(vpcID)))
 }
 
 // vpcAccount is the account a call about a VPC acts with: the one of the
@@ -134,7 +134,7 @@ func (s *Service) vpcAccount(ctx context.Context, sc inventory.Scope, key, vpcID
 			s.pmu.Unlock()
 		}
 		if accountID == "" {
-			return nil, errs.Field("account_key", fmt.Sprintf("required: VPC %s is not known to Skyfold yet", vpcID))
+			return nil, errs.Field("account_key", fmt.Sprintf("required: VPC %s is not known to Skyfold yet", quoted(vpcID)))
 		}
 		a, err = s.accts.Get(ctx, accountID)
 		if err == nil {
@@ -426,7 +426,7 @@ func (s *Service) createSubnet(ctx context.Context, rc cloud.RegionClient, in Su
 	v, err := rc.GetVPC(ctx, in.VPCID)
 	if err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
-			return cloud.Subnet{}, errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", in.VPCID, rc.RegionID()))
+			return cloud.Subnet{}, errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", quoted(in.VPCID), rc.RegionID()))
 		}
 		return cloud.Subnet{}, err
 	}
@@ -540,7 +540,7 @@ func validateSGType(t string) error {
 	case "", "normal", "enterprise":
 		return nil
 	}
-	return errs.Field("security_group_type", fmt.Sprintf("%q is not normal or enterprise", t))
+	return errs.Field("security_group_type", fmt.Sprintf("%s is not normal or enterprise", quoted(t)))
 }
 
 // CreateSecurityGroup creates a security group with its rules (a rule the
@@ -587,7 +587,7 @@ func (s *Service) createSecurityGroup(ctx context.Context, rc cloud.RegionClient
 	sg, err := rc.CreateSecurityGroup(ctx, cloud.SecurityGroupSpec{VPCID: vpcID, Name: name, ClientToken: token})
 	if err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
-			return cloud.SecurityGroup{}, errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", vpcID, rc.RegionID()))
+			return cloud.SecurityGroup{}, errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", quoted(vpcID), rc.RegionID()))
 		}
 		return cloud.SecurityGroup{}, fieldError(err, "")
 	}
@@ -822,6 +822,11 @@ func (s *Service) SyncNetwork(ctx context.Context, sc inventory.Scope, provider,
 	}
 	if !a.Enabled {
 		return errs.Field("account_key", fmt.Sprintf("account %s is disabled", a.Name))
+	}
+	// A region the cloud does not have is refused here: as a sync it could
+	// only fail.
+	if _, err := s.region(ctx, a, region); err != nil {
+		return err
 	}
 	t, err := s.accts.RequestSync(ctx, a.ID, inventory.SyncRequest{Regions: []string{region}, Kinds: networkKinds})
 	if err != nil {

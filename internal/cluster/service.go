@@ -240,7 +240,7 @@ func canonicalProvider(field, name string) (string, error) {
 	}
 	c, ok := cloud.Canonical(name)
 	if !ok {
-		return "", errs.Field(field, fmt.Sprintf("unknown provider %q: one of AlibabaCloud, HuaweiCloud, TencentCloud, BaiduCloud, AWSCloud", name))
+		return "", errs.Field(field, fmt.Sprintf("unknown provider %s: one of AlibabaCloud, HuaweiCloud, TencentCloud, BaiduCloud, AWSCloud", quoted(name)))
 	}
 	return c, nil
 }
@@ -265,7 +265,7 @@ func (s *Service) FindAccount(ctx context.Context, sc inventory.Scope, provider,
 		if provider != "" {
 			what = "a " + BridgXName(provider) + " account"
 		}
-		return nil, errs.Field(field, fmt.Sprintf("%s with access key %s is not connected in Skyfold, or you may not use it", what, key))
+		return nil, errs.Field(field, fmt.Sprintf("%s with access key %s is not connected in Skyfold, or you may not use it", what, quoted(key)))
 	}
 	a := page.Items[0]
 	if a.Status == inventory.StatusDeleting {
@@ -324,7 +324,31 @@ func (s *Service) region(ctx context.Context, a *inventory.Account, regionID str
 	if err != nil {
 		return nil, err
 	}
+	if err := s.knownRegion(ctx, a, p, regionID); err != nil {
+		return nil, err
+	}
 	return p.Region(regionID)
+}
+
+// knownRegion refuses a region the provider does not list, as the
+// caller's mistake (400 naming region_id): a driver opens any region, and
+// the first call there fails as an unreachable endpoint would, which reads
+// as the cloud being down. When the list itself cannot be had, the cloud's
+// own answer decides.
+func (s *Service) knownRegion(ctx context.Context, a *inventory.Account, p cloud.Provider, regionID string) error {
+	if regionID == "" {
+		return errs.Field("region_id", "required")
+	}
+	v, err := s.catalog.get(ctx, "regions|"+a.Provider, false, s.now(), func(ctx context.Context) (any, error) { return p.Regions(ctx) })
+	if err != nil {
+		return nil
+	}
+	for _, r := range v.([]cloud.Region) {
+		if r.ID == regionID {
+			return nil
+		}
+	}
+	return errs.Field("region_id", fmt.Sprintf("%s has no region %s", BridgXName(a.Provider), quoted(regionID)))
 }
 
 // scoped narrows a query on one of this package's tables to what sc sees.

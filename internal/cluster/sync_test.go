@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skyfold/skyfold/internal/errs"
 	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/store"
 	"github.com/skyfold/skyfold/internal/store/storetest"
@@ -14,7 +15,8 @@ import (
 
 // TestSyncOfAnImpossibleRegion checks that a sync whose region can never
 // work fails once, with the reason, and leaves the account's next sync
-// free to run.
+// free to run; and that network_config/sync refuses such a region at once,
+// as the caller's mistake, quoting it short.
 func TestSyncOfAnImpossibleRegion(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
@@ -62,6 +64,13 @@ func TestSyncOfAnImpossibleRegion(t *testing.T) {
 			}
 			if got := waitSync(next.ID); got.Status != task.Success {
 				t.Fatalf("next sync: %s %q", got.Status, got.Error)
+			}
+		}
+		for _, region := range []string{"nowhere-9", strings.Repeat("r", 100000)} {
+			err := e.svc.SyncNetwork(ctx, e.owner.Scope, "AlibabaCloud", region, testKey)
+			e := errs.As(err)
+			if e == nil || e.Code != errs.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != "region_id" || len(e.Message) > 300 {
+				t.Fatalf("network sync of an unknown region: %v", err)
 			}
 		}
 	})
