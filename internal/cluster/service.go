@@ -72,6 +72,9 @@ type Config struct {
 	// ReadyTimeout is how long an instance may take to run with its
 	// addresses before it is deleted [10m].
 	ReadyTimeout time.Duration
+	// GoneAfter is how long after its creation an instance the cloud does
+	// not list (three polls in a row) counts as lost [1m].
+	GoneAfter time.Duration
 	// MaxRounds bounds the create rounds of an expand [3].
 	MaxRounds int
 	// TaskTimeout bounds one attempt of an expand or shrink task [3h].
@@ -119,6 +122,9 @@ func (c *Config) defaults() {
 	}
 	if c.ReadyTimeout <= 0 {
 		c.ReadyTimeout = 10 * time.Minute
+	}
+	if c.GoneAfter <= 0 {
+		c.GoneAfter = time.Minute
 	}
 	if c.MaxRounds <= 0 {
 		c.MaxRounds = 3
