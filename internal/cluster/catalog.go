@@ -53,6 +53,15 @@ func (c *catalog) get(ctx context.Context, key string, refresh bool, now time.Ti
 		if e.value != nil && !refresh {
 			return e.value, nil
 		}
+		if e.value == nil {
+			// Nothing to keep: a key made of a caller's bad input (an
+			// unknown region) must not stay in the map.
+			c.mu.Lock()
+			if c.m[key] == e {
+				delete(c.m, key)
+			}
+			c.mu.Unlock()
+		}
 		return nil, err
 	}
 	e.value, e.fetched = v, now
@@ -146,6 +155,9 @@ func (s *Service) zones(ctx context.Context, a *inventory.Account, provider, reg
 
 // regionError explains a catalog failure caused by an unknown region.
 func regionError(err error, region string) error {
+	if e := errs.As(err); e != nil && len(e.Fields) == 1 && e.Fields[0].Field == "region_id" {
+		return err // knownRegion's answer says it already
+	}
 	if errs.CodeOf(err) == errs.NotFound || errs.CodeOf(err) == errs.Invalid {
 		return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("region_id: the cloud does not know region %s: %s", quoted(region), clipText(errs.PublicMessage(err), 300)),
 			Fields: []errs.FieldError{{Field: "region_id", Reason: "unknown region"}}, Err: err}

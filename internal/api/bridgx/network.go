@@ -31,8 +31,8 @@ func (f *Face) registerNetwork(s *api.Server) {
 		"cluster/security_groups/list"), f.listSecurityGroups)
 	api.Register(s, op("security-group-rules", http.MethodGet, "/api/v1/security_group/{id}/rules", "Show a security group and its rules",
 		"cluster/security_groups/get"), f.showSecurityGroup)
-	api.Register(s, op("network-config-create", http.MethodPost, "/api/v1/network_config/create",
-		"Create a VPC, a subnet and a security group in one call (rolled back on failure)", "cluster/network_configs/create"), f.createNetworkConfig)
+	api.Register(s, accepted(s, op("network-config-create", http.MethodPost, "/api/v1/network_config/create",
+		"Create a VPC, a subnet and a security group in one call (rolled back on failure)", "cluster/network_configs/create")), f.createNetworkConfig)
 	api.Register(s, op("network-config-task", http.MethodGet, "/api/v1/network_config/task/{id}",
 		"Where a network configuration that outlasted its request stands", "cluster/network_configs/get"), f.networkConfigTask)
 	api.Register(s, op("network-config-sync", http.MethodPost, "/api/v1/network_config/sync",
@@ -389,6 +389,16 @@ func (f *Face) showSecurityGroup(ctx context.Context, in *idPath) (*answer[bridg
 	}
 	return answerOf(bridgXSecurityGroupRules{Rules: rules, SecurityGroupID: g.ID, SecurityGroupName: g.Name, SecurityGroupType: g.Type,
 		VpcID: g.VPCID}), nil
+}
+
+// accepted documents network_config/create's 202 beside its 200.
+func accepted(s *api.Server, o huma.Operation) huma.Operation {
+	body := s.API.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[bridgXEnvelope[bridgXNetworkConfigCreated]](), true, "")
+	o.Responses = map[string]*huma.Response{"202": {
+		Description: "The configuration outlasted the wait and goes on: data names its task (GET /api/v1/network_config/task/{task_id})",
+		Content:     map[string]*huma.MediaType{"application/json": {Schema: body}},
+	}}
+	return o
 }
 
 // networkConfigAnswer is network_config/create's answer: 200 with the VPC

@@ -98,6 +98,13 @@ func TestBadInput(t *testing.T) {
 			t.Fatalf("%s: %d bytes of detail: %.200s", path, len(d), d)
 		}
 	}
+	for _, path := range []string{"/api/v1/zone/list", "/api/v1/instance_type/list", "/api/v1/image/list"} {
+		d := c.fails("GET", path, url.Values{"provider": {"AlibabaCloud"}, "region_id": {"cn-nowhere"}, "zone_id": {"cn-nowhere-a"}}, nil,
+			http.StatusBadRequest, "param_invalid")
+		if !strings.HasPrefix(d, "region_id: ") || strings.Count(d, "cn-nowhere") != 1 {
+			t.Fatalf("%s: %s", path, d)
+		}
+	}
 	// The account's syncs still run.
 	c.ok("POST", "/api/v1/network_config/sync", nil, map[string]any{"provider": "AlibabaCloud", "region_id": "cn-qingdao", "account_key": simKey})
 
