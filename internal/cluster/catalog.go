@@ -53,6 +53,15 @@ func (c *catalog) get(ctx context.Context, key string, refresh bool, now time.Ti
 		if e.value != nil && !refresh {
 			return e.value, nil
 		}
+		if e.value == nil {
+			// Nothing to keep: a key made of a caller's bad input (an
+			// unknown region) must not stay in the map.
+			c.mu.Lock()
+			if c.m[key] == e {
+				delete(c.m, key)
+			}
+			c.mu.Unlock()
+		}
 		return nil, err
 	}
 	e.value, e.fetched = v, now
@@ -146,8 +155,11 @@ func (s *Service) zones(ctx context.Context, a *inventory.Account, provider, reg
 
 // regionError explains a catalog failure caused by an unknown region.
 func regionError(err error, region string) error {
+	if e := errs.As(err); e != nil && len(e.Fields) == 1 && e.Fields[0].Field == "region_id" {
+		return err // knownRegion's answer says it already
+	}
 	if errs.CodeOf(err) == errs.NotFound || errs.CodeOf(err) == errs.Invalid {
-		return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("region_id: the cloud does not know region %q: %s", region, errs.PublicMessage(err)),
+		return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("region_id: the cloud does not know region %s: %s", quoted(region), clipText(errs.PublicMessage(err), 300)),
 			Fields: []errs.FieldError{{Field: "region_id", Reason: "unknown region"}}, Err: err}
 	}
 	return err
@@ -170,7 +182,7 @@ func (s *Service) InstanceTypes(ctx context.Context, sc inventory.Scope, q Catal
 	}
 	i := slices.IndexFunc(zones, func(z cloud.Zone) bool { return z.ID == q.ZoneID })
 	if i < 0 {
-		return nil, errs.Field("zone_id", fmt.Sprintf("%q is not a zone of region %s", q.ZoneID, q.RegionID))
+		return nil, errs.Field("zone_id", fmt.Sprintf("%s is not a zone of region %s", quoted(q.ZoneID), quoted(q.RegionID)))
 	}
 	if len(zones[i].InstanceTypes) == 0 {
 		return types, nil

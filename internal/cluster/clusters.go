@@ -74,7 +74,7 @@ func (in *ClusterInput) validate() error {
 	switch nc.InternetChargeType {
 	case "", "PayByTraffic", "PayByBandwidth":
 	default:
-		fs = append(fs, errs.FieldError{Field: "network_config.internet_charge_type", Reason: fmt.Sprintf("%q is not PayByTraffic or PayByBandwidth", nc.InternetChargeType)})
+		fs = append(fs, errs.FieldError{Field: "network_config.internet_charge_type", Reason: fmt.Sprintf("%s is not PayByTraffic or PayByBandwidth", quoted(nc.InternetChargeType))})
 	}
 	if nc.InternetBandwidth < 0 || nc.InternetBandwidth > 100 {
 		fs = append(fs, errs.FieldError{Field: "network_config.internet_max_bandwidth", Reason: fmt.Sprintf("%d Mbit/s is outside 0 to 100", nc.InternetBandwidth)})
@@ -100,11 +100,11 @@ func validateTags(tags map[string]string) error {
 		lk := strings.ToLower(k)
 		switch {
 		case k == "" || utf8.RuneCountInString(k) > 128:
-			return errs.Field("tags", fmt.Sprintf("tag key %q must have 1 to 128 characters", k))
+			return errs.Field("tags", fmt.Sprintf("tag key %s must have 1 to 128 characters", quoted(k)))
 		case strings.HasPrefix(lk, "skyfold:") || strings.HasPrefix(lk, "aliyun") || strings.HasPrefix(lk, "acs:"):
-			return errs.Field("tags", fmt.Sprintf("tag key %q uses a reserved prefix (skyfold:, aliyun, acs:)", k))
+			return errs.Field("tags", fmt.Sprintf("tag key %s uses a reserved prefix (skyfold:, aliyun, acs:)", quoted(k)))
 		case utf8.RuneCountInString(v) > 128:
-			return errs.Field("tags", fmt.Sprintf("the value of tag %q has more than 128 characters", k))
+			return errs.Field("tags", fmt.Sprintf("the value of tag %s has more than 128 characters", quoted(k)))
 		}
 	}
 	return nil
@@ -194,7 +194,8 @@ func fieldError(err error, field string) error {
 		}
 	}
 	code, msg, rid := cloud.Parts(err)
-	msg = strings.TrimPrefix(code+": "+msg, ": ")
+	// The cloud's message often repeats the value it refused.
+	msg = clipText(strings.TrimPrefix(code+": "+msg, ": "), 300)
 	if rid != "" {
 		msg += " (request id " + rid + ")"
 	}
@@ -215,7 +216,7 @@ func (s *Service) CreateCluster(ctx context.Context, o Owner, in ClusterInput) (
 	if n, err := count(ctx, s.db.NewSelect().Model((*Cluster)(nil)).Where("name = ?", in.Name)); err != nil {
 		return nil, err
 	} else if n > 0 {
-		return nil, errs.E(errs.Conflict, "a cluster named %q already exists", in.Name)
+		return nil, errs.E(errs.Conflict, "a cluster named %s already exists", quoted(in.Name))
 	}
 	a, err := s.FindAccount(ctx, o.Scope, provider, in.AccountKey, "account_key")
 	if err != nil {
@@ -243,7 +244,7 @@ func (s *Service) CreateCluster(ctx context.Context, o Owner, in ClusterInput) (
 	}
 	if _, err := s.db.NewInsert().Model(c).Exec(ctx); err != nil {
 		if store.IsUniqueViolation(err) {
-			return nil, errs.E(errs.Conflict, "a cluster named %q already exists", in.Name)
+			return nil, errs.E(errs.Conflict, "a cluster named %s already exists", quoted(in.Name))
 		}
 		return nil, fmt.Errorf("store cluster: %w", err)
 	}

@@ -23,6 +23,10 @@ import (
 // became ready; such failures are worth another round.
 const notReadyPrefix = "not ready"
 
+// goneWhy is the error of an instance the cloud named and then lost (a
+// cloud that dropped what it had not saved); worth another round too.
+const goneWhy = "gone from the cloud before it ran"
+
 // maxBatchAttempts is how often a batch that failed transiently (throttled,
 // unreachable cloud) is sent again with the same client token.
 const maxBatchAttempts = 3
@@ -161,21 +165,42 @@ func (s *Service) expandProvision(ctx context.Context, r *task.Run) error {
 			r.Warn(ctx, "%d of %d instances running after %d rounds", running, j.p.Count, round)
 			return nil
 		}
-		var notReady int
-		if err := s.db.NewSelect().Model((*Instance)(nil)).ColumnExpr("COUNT(*)").
-			Join("JOIN cluster_task_batches AS b ON b.task_id = cm.expand_task_id AND b.seq = cm.batch_seq").
-			Where("cm.expand_task_id = ?", j.t.ID).Where("b.round = ?", round).Where("cm.error LIKE ?", notReadyPrefix+"%").
-			Scan(ctx, &notReady); err != nil {
+		lost, err := j.replaceable(ctx, round)
+		if err != nil {
 			return err
 		}
-		if notReady == 0 {
+		if lost == 0 {
 			return nil // the gap comes from refusals (quota, balance, parameters): another round would meet them again
 		}
-		r.Log(ctx, "round %d: %d instances never became ready; round %d asks for the %d missing", round, notReady, round+1, missing)
+		r.Log(ctx, "round %d: %d instances never became ready, were lost by the cloud or were never made; round %d asks for the %d missing",
+			round, lost, round+1, missing)
 		if err := j.planBatches(ctx, round+1, missing); err != nil {
 			return err
 		}
 	}
+}
+
+// replaceable counts what a round lacks for reasons another round may
+// not meet again: instances that never became ready, instances the cloud
+// named and then no longer listed, and instances a batch asked for all
+// together that the cloud answered with fewer of, without a refusal.
+func (j *job) replaceable(ctx context.Context, round int) (int, error) {
+	var failed int
+	if err := j.s.db.NewSelect().Model((*Instance)(nil)).ColumnExpr("COUNT(*)").
+		Join("JOIN cluster_task_batches AS b ON b.task_id = cm.expand_task_id AND b.seq = cm.batch_seq").
+		Where("cm.expand_task_id = ?", j.t.ID).Where("b.round = ?", round).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("cm.error LIKE ?", notReadyPrefix+"%").WhereOr("cm.error = ?", goneWhy)
+		}).Scan(ctx, &failed); err != nil {
+		return 0, err
+	}
+	var short int
+	if err := j.s.db.NewSelect().Model((*Batch)(nil)).ColumnExpr("COALESCE(SUM(amount - done), 0)").
+		Where("task_id = ?", j.t.ID).Where("round = ?", round).Where("kind = 'create'").Where("error_code = ?", partialCode).
+		Scan(ctx, &short); err != nil {
+		return 0, err
+	}
+	return failed + short, nil
 }
 
 // countExpand counts the task's instances in a status.
@@ -266,6 +291,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// partialCode marks a batch the cloud answered with fewer instances than
+// it was asked for all together.
+const partialCode = "Partial"
+
 // fillSuffix marks the client token of a batch that met a shortage (quota,
 // balance, stock, addresses) and now asks for whatever fits.
 const fillSuffix = "-f"
@@ -330,7 +359,7 @@ func (j *job) sendBatch(ctx context.Context, b *Batch, pw string) error {
 		b.ErrorMessage = fmt.Sprintf("%s (then %d of %d fitted and were created)", b.ErrorMessage, len(ids), b.Amount)
 		b.RequestID = res.RequestID
 	case len(ids) < b.Amount:
-		b.ErrorCode, b.RequestID = "Partial", res.RequestID
+		b.ErrorCode, b.RequestID = partialCode, res.RequestID
 		b.ErrorMessage = fmt.Sprintf("the cloud created %d of %d instances", len(ids), b.Amount)
 	default:
 		b.ErrorCode, b.ErrorMessage, b.RequestID = "", "", res.RequestID
@@ -562,7 +591,7 @@ func (j *job) waitReady(ctx context.Context) error {
 				switch {
 				case ok && in.Status == cloud.StatusRunning && len(in.PrivateIPs) > 0 && (!needPublic || len(in.PublicIPs) > 0):
 					ready = append(ready, in)
-				case !ok && now.Sub(r.CreatedAt) > time.Minute:
+				case !ok && now.Sub(r.CreatedAt) > j.s.cfg.GoneAfter:
 					misses[r.InstanceID]++
 					if misses[r.InstanceID] >= 3 {
 						gone = append(gone, r)
@@ -575,7 +604,7 @@ func (j *job) waitReady(ctx context.Context) error {
 			if err := j.markRunning(ctx, ready, rids); err != nil {
 				return err
 			}
-			return j.markGone(ctx, gone, "gone from the cloud before it ran")
+			return j.markGone(ctx, gone, goneWhy)
 		})
 		if err != nil {
 			return err

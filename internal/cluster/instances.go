@@ -96,7 +96,7 @@ func (s *Service) ListInstances(ctx context.Context, sc inventory.Scope, q Insta
 	if q.Provider != "" {
 		c, ok := cloud.Canonical(q.Provider)
 		if !ok {
-			return listing.Page[Instance]{}, errs.Field("provider", fmt.Sprintf("unknown provider %q", q.Provider))
+			return listing.Page[Instance]{}, errs.Field("provider", fmt.Sprintf("unknown provider %s", quoted(q.Provider)))
 		}
 		sel = sel.Where("g.provider = ?", c)
 	}
@@ -111,7 +111,7 @@ func (s *Service) ListInstances(ctx context.Context, sc inventory.Scope, q Insta
 				continue
 			}
 			if !slices.Contains(instanceStatuses, st) {
-				return listing.Page[Instance]{}, errs.Field("status", fmt.Sprintf("%q is not one of %s", st, strings.Join(instanceStatuses, ", ")))
+				return listing.Page[Instance]{}, errs.Field("status", fmt.Sprintf("%s is not one of %s", quoted(st), strings.Join(instanceStatuses, ", ")))
 			}
 			sts = append(sts, st)
 		}

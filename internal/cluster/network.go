@@ -14,6 +14,7 @@ import (
 	idgen "github.com/skyfold/skyfold/internal/ids"
 	"github.com/skyfold/skyfold/internal/inventory"
 	"github.com/skyfold/skyfold/internal/listing"
+	"github.com/skyfold/skyfold/internal/task"
 )
 
 // networkKinds are the inventory kinds BridgX's network calls touch.
@@ -112,7 +113,7 @@ func (s *Service) vpcRegion(ctx context.Context, a *inventory.Account, vpcID, zo
 			return zoneID[:i], nil
 		}
 	}
-	return "", errs.Field("vpc_id", fmt.Sprintf("VPC %s is not known to Skyfold yet: sync its region (network_config/sync) or pass region_id", vpcID))
+	return "", errs.Field("vpc_id", fmt.Sprintf("VPC %s is not known to Skyfold yet: sync its region (network_config/sync) or pass region_id", quoted(vpcID)))
 }
 
 // vpcAccount is the account a call about a VPC acts with: the one of the
@@ -133,7 +134,7 @@ func (s *Service) vpcAccount(ctx context.Context, sc inventory.Scope, key, vpcID
 			s.pmu.Unlock()
 		}
 		if accountID == "" {
-			return nil, errs.Field("account_key", fmt.Sprintf("required: VPC %s is not known to Skyfold yet", vpcID))
+			return nil, errs.Field("account_key", fmt.Sprintf("required: VPC %s is not known to Skyfold yet", quoted(vpcID)))
 		}
 		a, err = s.accts.Get(ctx, accountID)
 		if err == nil {
@@ -373,6 +374,8 @@ func (s *Service) resourceByExternalID(ctx context.Context, sc inventory.Scope, 
 
 // SubnetInput is a subnet (vSwitch) to create.
 type SubnetInput struct {
+	// token is the create's client token; "" makes a fresh one.
+	token      string
 	AccountKey string
 	RegionID   string // optional: found from the VPC
 	ZoneID     string
@@ -423,7 +426,7 @@ func (s *Service) createSubnet(ctx context.Context, rc cloud.RegionClient, in Su
 	v, err := rc.GetVPC(ctx, in.VPCID)
 	if err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
-			return cloud.Subnet{}, errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", in.VPCID, rc.RegionID()))
+			return cloud.Subnet{}, errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", quoted(in.VPCID), rc.RegionID()))
 		}
 		return cloud.Subnet{}, err
 	}
@@ -437,7 +440,10 @@ func (s *Service) createSubnet(ctx context.Context, rc cloud.RegionClient, in Su
 			return cloud.Subnet{}, err
 		}
 	}
-	sn, err := rc.CreateSubnet(ctx, cloud.SubnetSpec{VPCID: in.VPCID, ZoneID: in.ZoneID, CIDR: p.String(), Name: in.Name, ClientToken: idgen.Hex()})
+	if in.token == "" {
+		in.token = idgen.Hex()
+	}
+	sn, err := rc.CreateSubnet(ctx, cloud.SubnetSpec{VPCID: in.VPCID, ZoneID: in.ZoneID, CIDR: p.String(), Name: in.Name, ClientToken: in.token})
 	if err != nil {
 		return cloud.Subnet{}, fieldError(err, "")
 	}
@@ -534,7 +540,7 @@ func validateSGType(t string) error {
 	case "", "normal", "enterprise":
 		return nil
 	}
-	return errs.Field("security_group_type", fmt.Sprintf("%q is not normal or enterprise", t))
+	return errs.Field("security_group_type", fmt.Sprintf("%s is not normal or enterprise", quoted(t)))
 }
 
 // CreateSecurityGroup creates a security group with its rules (a rule the
@@ -568,7 +574,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, o Owner, in SecurityG
 	if err != nil {
 		return "", err
 	}
-	sg, err := s.createSecurityGroup(ctx, rc, in.VPCID, in.Name, rules)
+	sg, err := s.createSecurityGroup(ctx, rc, in.VPCID, in.Name, rules, idgen.Hex())
 	if err != nil {
 		return "", err
 	}
@@ -576,11 +582,12 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, o Owner, in SecurityG
 	return sg.ID, nil
 }
 
-func (s *Service) createSecurityGroup(ctx context.Context, rc cloud.RegionClient, vpcID, name string, rules []cloud.SecurityGroupRule) (cloud.SecurityGroup, error) {
-	sg, err := rc.CreateSecurityGroup(ctx, cloud.SecurityGroupSpec{VPCID: vpcID, Name: name, ClientToken: idgen.Hex()})
+func (s *Service) createSecurityGroup(ctx context.Context, rc cloud.RegionClient, vpcID, name string, rules []cloud.SecurityGroupRule,
+	token string) (cloud.SecurityGroup, error) {
+	sg, err := rc.CreateSecurityGroup(ctx, cloud.SecurityGroupSpec{VPCID: vpcID, Name: name, ClientToken: token})
 	if err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
-			return cloud.SecurityGroup{}, errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", vpcID, rc.RegionID()))
+			return cloud.SecurityGroup{}, errs.Field("vpc_id", fmt.Sprintf("the cloud has no VPC %s in region %s", quoted(vpcID), rc.RegionID()))
 		}
 		return cloud.SecurityGroup{}, fieldError(err, "")
 	}
@@ -682,16 +689,21 @@ type NetworkConfigInput struct {
 	Rules             []Rule
 }
 
-// NetworkConfigResult names what CreateNetworkConfig made.
+// NetworkConfigResult names what CreateNetworkConfig made. Pending means
+// the configuration task was still running when the wait was over: TaskID
+// names it, and VPCID is set if the VPC exists already.
 type NetworkConfigResult struct {
-	VPCID           string
-	SubnetID        string
-	SecurityGroupID string
+	VPCID           string `json:"vpc_id"`
+	SubnetID        string `json:"subnet_id"`
+	SecurityGroupID string `json:"security_group_id"`
+	TaskID          string `json:"-"`
+	Pending         bool   `json:"-"`
 }
 
 // CreateNetworkConfig creates a VPC, a subnet in it and a security group
-// with rules. It validates everything first, and if a step fails it deletes
-// what the earlier steps made.
+// with rules. It validates everything first, then runs the creates as a
+// task (TaskNetworkConfig) and waits for it up to Config.NetworkWait; if a
+// step fails the task deletes what the earlier steps made.
 func (s *Service) CreateNetworkConfig(ctx context.Context, o Owner, in NetworkConfigInput) (*NetworkConfigResult, error) {
 	provider, err := canonicalProvider("provider", in.Provider)
 	if err != nil {
@@ -732,58 +744,27 @@ func (s *Service) CreateNetworkConfig(ctx context.Context, o Owner, in NetworkCo
 	if err := usable(a, "ak"); err != nil {
 		return nil, err
 	}
-	rc, err := s.region(ctx, a, in.RegionID)
-	if err != nil {
+	if _, err := s.region(ctx, a, in.RegionID); err != nil {
 		return nil, err
 	}
-	res := &NetworkConfigResult{}
-	rollback := func(cause error) error {
-		bg := context.WithoutCancel(ctx)
-		var failed []string
-		if res.SubnetID != "" {
-			if err := s.deleteWhenFree(bg, func(ctx context.Context) error { return rc.DeleteSubnet(ctx, res.SubnetID) }); err != nil {
-				failed = append(failed, "subnet "+res.SubnetID)
-			}
-		}
-		if res.VPCID != "" {
-			if err := s.deleteWhenFree(bg, func(ctx context.Context) error { return rc.DeleteVPC(ctx, res.VPCID) }); err != nil {
-				failed = append(failed, "VPC "+res.VPCID)
-			}
-		}
-		note := " (everything created so far was deleted again)"
-		if len(failed) > 0 {
-			s.cfg.Logger.Warn("cluster: network config rollback incomplete", "left", failed)
-			note = " (rolling back failed for " + strings.Join(failed, ", ") + ": delete them by hand)"
-		}
-		e := errs.As(fieldError(cause, ""))
-		return &errs.Error{Code: e.Code, Message: errs.PublicMessage(e) + note, Fields: e.Fields, RetryAfter: e.RetryAfter, Err: cause}
+	if s.tasks == nil {
+		return nil, errs.E(errs.Unavailable, "network configuration needs the task service")
 	}
-	v, err := rc.CreateVPC(ctx, cloud.VPCSpec{Name: in.VPCName, CIDR: vpcCIDR.String(), ClientToken: idgen.Hex()})
+	p := netParams{AccountID: a.ID, RegionID: in.RegionID, ZoneID: in.ZoneID, VPCName: in.VPCName, VPCCIDR: vpcCIDR.String(),
+		SwitchName: in.SwitchName, SwitchCIDR: sub.String(), SecurityGroupName: in.SecurityGroupName, Rules: rules}
+	t, err := s.tasks.Submit(ctx, task.Spec{ID: s.numericID(), Type: TaskNetworkConfig, ObjectType: "vpc", ObjectName: in.VPCName,
+		DomainID: o.DomainID, ProjectID: o.ProjectID, UserID: o.UserID, Params: p})
 	if err != nil {
-		return nil, fieldError(err, "")
+		return nil, fmt.Errorf("queue network configuration %s: %w", in.VPCName, err)
 	}
-	res.VPCID = v.ID
-	s.rememberVPC(v.ID, a.ID, in.RegionID)
-	if err := s.waitVPC(ctx, rc, v.ID); err != nil {
-		return nil, rollback(err)
-	}
-	sn, err := s.createSubnet(ctx, rc, SubnetInput{ZoneID: in.ZoneID, CIDR: sub.String(), VPCID: v.ID, Name: in.SwitchName})
-	if err != nil {
-		return nil, rollback(err)
-	}
-	res.SubnetID = sn.ID
-	sg, err := s.createSecurityGroup(ctx, rc, v.ID, in.SecurityGroupName, rules)
-	if err != nil {
-		return nil, rollback(err)
-	}
-	res.SecurityGroupID = sg.ID
-	s.record(ctx, a, in.RegionID, networkKinds, v, sn, sg)
-	return res, nil
+	return s.awaitNetwork(ctx, t.ID, s.cfg.NetworkWait)
 }
 
 // waitVPC waits until a new VPC is available (subnets need that).
 func (s *Service) waitVPC(ctx context.Context, rc cloud.RegionClient, id string) error {
 	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		v, err := rc.GetVPC(ctx, id)
 		if err == nil && v.Status == cloud.StatusRunning {
@@ -798,7 +779,7 @@ func (s *Service) waitVPC(ctx context.Context, rc cloud.RegionClient, id string)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-tick.C:
 		}
 	}
 }
@@ -811,7 +792,16 @@ func (s *Service) deleteWhenFree(ctx context.Context, del func(ctx context.Conte
 		if err = del(ctx); err == nil || errors.Is(err, cloud.ErrNotFound) {
 			return nil
 		}
-		time.Sleep(time.Duration(i+1) * 500 * time.Millisecond)
+		if i == 4 {
+			break
+		}
+		t := time.NewTimer(time.Duration(i+1) * 500 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
 	}
 	return err
 }
@@ -832,6 +822,11 @@ func (s *Service) SyncNetwork(ctx context.Context, sc inventory.Scope, provider,
 	}
 	if !a.Enabled {
 		return errs.Field("account_key", fmt.Sprintf("account %s is disabled", a.Name))
+	}
+	// A region the cloud does not have is refused here: as a sync it could
+	// only fail.
+	if _, err := s.region(ctx, a, region); err != nil {
+		return err
 	}
 	t, err := s.accts.RequestSync(ctx, a.ID, inventory.SyncRequest{Regions: []string{region}, Kinds: networkKinds})
 	if err != nil {

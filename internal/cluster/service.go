@@ -29,6 +29,8 @@ func init() {
 const (
 	TaskExpand = "cluster.expand"
 	TaskShrink = "cluster.shrink"
+	// TaskNetworkConfig creates a VPC, a subnet and a security group.
+	TaskNetworkConfig = "cluster.network_config"
 )
 
 // Accounts is what the service needs of the accounts and inventory service
@@ -70,6 +72,9 @@ type Config struct {
 	// ReadyTimeout is how long an instance may take to run with its
 	// addresses before it is deleted [10m].
 	ReadyTimeout time.Duration
+	// GoneAfter is how long after its creation an instance the cloud does
+	// not list (three polls in a row) counts as lost [1m].
+	GoneAfter time.Duration
 	// MaxRounds bounds the create rounds of an expand [3].
 	MaxRounds int
 	// TaskTimeout bounds one attempt of an expand or shrink task [3h].
@@ -79,6 +84,9 @@ type Config struct {
 	// RecordWait is how long a network create waits for the inventory to
 	// record what it made before answering [10s].
 	RecordWait time.Duration
+	// NetworkWait is how long network_config/create waits for its task
+	// before answering with the task's id instead [30s].
+	NetworkWait time.Duration
 	// OpenProvider opens an account's driver. Default: the account service's
 	// driver, re-wrapped in cloud.WithRetry with the per-account pace.
 	OpenProvider func(ctx context.Context, a *inventory.Account) (cloud.Provider, error)
@@ -115,6 +123,9 @@ func (c *Config) defaults() {
 	if c.ReadyTimeout <= 0 {
 		c.ReadyTimeout = 10 * time.Minute
 	}
+	if c.GoneAfter <= 0 {
+		c.GoneAfter = time.Minute
+	}
 	if c.MaxRounds <= 0 {
 		c.MaxRounds = 3
 	}
@@ -126,6 +137,9 @@ func (c *Config) defaults() {
 	}
 	if c.RecordWait <= 0 {
 		c.RecordWait = 10 * time.Second
+	}
+	if c.NetworkWait <= 0 {
+		c.NetworkWait = 30 * time.Second
 	}
 }
 
@@ -162,6 +176,7 @@ func New(db *bun.DB, box *secret.Box, tasks *task.Service, accts Accounts, cfg C
 	if tasks != nil {
 		tasks.Register(s.expandDefinition())
 		tasks.Register(s.shrinkDefinition())
+		tasks.Register(s.networkDefinition())
 	}
 	return s
 }
@@ -231,7 +246,7 @@ func canonicalProvider(field, name string) (string, error) {
 	}
 	c, ok := cloud.Canonical(name)
 	if !ok {
-		return "", errs.Field(field, fmt.Sprintf("unknown provider %q: one of AlibabaCloud, HuaweiCloud, TencentCloud, BaiduCloud, AWSCloud", name))
+		return "", errs.Field(field, fmt.Sprintf("unknown provider %s: one of AlibabaCloud, HuaweiCloud, TencentCloud, BaiduCloud, AWSCloud", quoted(name)))
 	}
 	return c, nil
 }
@@ -256,7 +271,7 @@ func (s *Service) FindAccount(ctx context.Context, sc inventory.Scope, provider,
 		if provider != "" {
 			what = "a " + BridgXName(provider) + " account"
 		}
-		return nil, errs.Field(field, fmt.Sprintf("%s with access key %s is not connected in Skyfold, or you may not use it", what, key))
+		return nil, errs.Field(field, fmt.Sprintf("%s with access key %s is not connected in Skyfold, or you may not use it", what, quoted(key)))
 	}
 	a := page.Items[0]
 	if a.Status == inventory.StatusDeleting {
@@ -315,7 +330,31 @@ func (s *Service) region(ctx context.Context, a *inventory.Account, regionID str
 	if err != nil {
 		return nil, err
 	}
+	if err := s.knownRegion(ctx, a, p, regionID); err != nil {
+		return nil, err
+	}
 	return p.Region(regionID)
+}
+
+// knownRegion refuses a region the provider does not list, as the
+// caller's mistake (400 naming region_id): a driver opens any region, and
+// the first call there fails as an unreachable endpoint would, which reads
+// as the cloud being down. When the list itself cannot be had, the cloud's
+// own answer decides.
+func (s *Service) knownRegion(ctx context.Context, a *inventory.Account, p cloud.Provider, regionID string) error {
+	if regionID == "" {
+		return errs.Field("region_id", "required")
+	}
+	v, err := s.catalog.get(ctx, "regions|"+a.Provider, false, s.now(), func(ctx context.Context) (any, error) { return p.Regions(ctx) })
+	if err != nil {
+		return nil
+	}
+	for _, r := range v.([]cloud.Region) {
+		if r.ID == regionID {
+			return nil
+		}
+	}
+	return errs.Field("region_id", fmt.Sprintf("%s has no region %s", BridgXName(a.Provider), quoted(regionID)))
 }
 
 // scoped narrows a query on one of this package's tables to what sc sees.

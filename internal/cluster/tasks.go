@@ -83,7 +83,7 @@ func (s *Service) Expand(ctx context.Context, o Owner, in ExpandInput) (*Task, e
 
 func clusterNameError(err error, name string) error {
 	if errs.CodeOf(err) == errs.NotFound {
-		return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("cluster_name: no cluster %q that you may use", name),
+		return &errs.Error{Code: errs.Invalid, Message: fmt.Sprintf("cluster_name: no cluster %s that you may use", quoted(name)),
 			Fields: []errs.FieldError{{Field: "cluster_name", Reason: "no such cluster"}}, Err: err}
 	}
 	return err
@@ -104,7 +104,7 @@ func (s *Service) Shrink(ctx context.Context, o Owner, in ShrinkInput) (*Task, e
 			continue
 		}
 		if a, err := netip.ParseAddr(ip); err != nil || !a.Is4() {
-			fs = append(fs, errs.FieldError{Field: fmt.Sprintf("ips[%d]", i), Reason: fmt.Sprintf("%q is not an IPv4 address", ip)})
+			fs = append(fs, errs.FieldError{Field: fmt.Sprintf("ips[%d]", i), Reason: fmt.Sprintf("%s is not an IPv4 address", quoted(ip))})
 			continue
 		}
 		if !slices.Contains(ips, ip) {
@@ -142,7 +142,7 @@ func (s *Service) Shrink(ctx context.Context, o Owner, in ShrinkInput) (*Task, e
 			}
 		}
 		if len(missing) > 0 {
-			return nil, errs.Field("ips", fmt.Sprintf("no instance of cluster %s has the address %s", c.Name, strings.Join(missing, ", ")))
+			return nil, errs.Field("ips", fmt.Sprintf("no instance of cluster %s has the address %s", c.Name, clipText(strings.Join(missing, ", "), 300)))
 		}
 		in.Count = len(ips)
 	} else {

@@ -29,7 +29,7 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 	if d, err := time.ParseInLocation("2006-02-01", s, loc); err == nil {
 		return d, nil
 	}
-	return time.Time{}, errs.Field("date", fmt.Sprintf("%q is not a date such as 2021-10-11", s))
+	return time.Time{}, errs.Field("date", fmt.Sprintf("%s is not a date such as 2021-10-11", quoted(s)))
 }
 
 // UsageQuery selects the usage of a day.

@@ -28,7 +28,7 @@ const DefaultVPCCIDR = "172.16.0.0/12"
 func ValidateVPCCIDR(field, s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(strings.TrimSpace(s))
 	if err != nil || !p.Addr().Is4() {
-		return netip.Prefix{}, errs.Field(field, fmt.Sprintf("%q is not an IPv4 CIDR block such as 172.16.0.0/12", s))
+		return netip.Prefix{}, errs.Field(field, fmt.Sprintf("%s is not an IPv4 CIDR block such as 172.16.0.0/12", quoted(s)))
 	}
 	if p.Bits() < 8 || p.Bits() > 24 {
 		return netip.Prefix{}, errs.Field(field, fmt.Sprintf("mask /%d is outside 8 to 24", p.Bits()))
@@ -49,7 +49,7 @@ func ValidateVPCCIDR(field, s string) (netip.Prefix, error) {
 func ValidateSubnetCIDR(field, s string, vpc netip.Prefix) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(strings.TrimSpace(s))
 	if err != nil || !p.Addr().Is4() {
-		return netip.Prefix{}, errs.Field(field, fmt.Sprintf("%q is not an IPv4 CIDR block such as 172.16.0.0/24", s))
+		return netip.Prefix{}, errs.Field(field, fmt.Sprintf("%s is not an IPv4 CIDR block such as 172.16.0.0/24", quoted(s)))
 	}
 	if p.Bits() < 16 || p.Bits() > 29 {
 		return netip.Prefix{}, errs.Field(field, fmt.Sprintf("mask /%d is outside 16 to 29", p.Bits()))
@@ -89,7 +89,7 @@ func UsableAddresses(p netip.Prefix) int { return 1<<(32-p.Bits()) - 4 }
 func ValidateGatewayIP(field, s string, subnet netip.Prefix) error {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
 	if err != nil || !a.Is4() {
-		return errs.Field(field, fmt.Sprintf("%q is not an IPv4 address", s))
+		return errs.Field(field, fmt.Sprintf("%s is not an IPv4 address", quoted(s)))
 	}
 	if !subnet.Contains(a) {
 		return errs.Field(field, fmt.Sprintf("%s is not inside %s", a, subnet))
@@ -230,16 +230,16 @@ func validateRule(f string, r Rule) (cloud.SecurityGroupRule, []errs.FieldError,
 			ports = "-1/-1"
 		}
 		if ports != "-1/-1" {
-			fs = append(fs, errs.FieldError{Field: f + ".port_range", Reason: fmt.Sprintf("%q: %s rules take -1/-1", r.PortRange, proto)})
+			fs = append(fs, errs.FieldError{Field: f + ".port_range", Reason: fmt.Sprintf("%s: %s rules take -1/-1", quoted(r.PortRange), proto)})
 		}
 	case "":
 		fs = append(fs, errs.FieldError{Field: f + ".protocol", Reason: "required: tcp, udp, icmp, gre or all"})
 	default:
-		fs = append(fs, errs.FieldError{Field: f + ".protocol", Reason: fmt.Sprintf("%q is not tcp, udp, icmp, gre or all", r.Protocol)})
+		fs = append(fs, errs.FieldError{Field: f + ".protocol", Reason: fmt.Sprintf("%s is not tcp, udp, icmp, gre or all", quoted(r.Protocol))})
 	}
 	dir := strings.ToLower(strings.TrimSpace(r.Direction))
 	if dir != "ingress" && dir != "egress" {
-		fs = append(fs, errs.FieldError{Field: f + ".direction", Reason: fmt.Sprintf("%q is not ingress or egress", r.Direction)})
+		fs = append(fs, errs.FieldError{Field: f + ".direction", Reason: fmt.Sprintf("%s is not ingress or egress", quoted(r.Direction))})
 	}
 	cidr := strings.TrimSpace(r.CIDRIP)
 	switch {
@@ -249,7 +249,7 @@ func validateRule(f string, r Rule) (cloud.SecurityGroupRule, []errs.FieldError,
 		} else if a, err := netip.ParseAddr(cidr); err == nil && a.Is4() {
 			cidr = a.String() + "/32"
 		} else {
-			fs = append(fs, errs.FieldError{Field: f + ".cidr_ip", Reason: fmt.Sprintf("%q is not an IPv4 CIDR block", r.CIDRIP)})
+			fs = append(fs, errs.FieldError{Field: f + ".cidr_ip", Reason: fmt.Sprintf("%s is not an IPv4 CIDR block", quoted(r.CIDRIP))})
 		}
 	case strings.TrimSpace(r.GroupID) != "":
 		if len(fs) == 0 {
@@ -270,15 +270,15 @@ func validateRule(f string, r Rule) (cloud.SecurityGroupRule, []errs.FieldError,
 func checkPorts(s string) string {
 	a, b, ok := strings.Cut(s, "/")
 	if !ok {
-		return fmt.Sprintf("%q is not a range such as 22/22 or 1/65535", s)
+		return fmt.Sprintf("%s is not a range such as 22/22 or 1/65535", quoted(s))
 	}
 	lo, err1 := strconv.Atoi(a)
 	hi, err2 := strconv.Atoi(b)
 	if err1 != nil || err2 != nil {
-		return fmt.Sprintf("%q is not a range such as 22/22 or 1/65535", s)
+		return fmt.Sprintf("%s is not a range such as 22/22 or 1/65535", quoted(s))
 	}
 	if lo < 1 || hi > 65535 || lo > hi {
-		return fmt.Sprintf("%q: ports must be 1 to 65535, the first not above the second", s)
+		return fmt.Sprintf("%s: ports must be 1 to 65535, the first not above the second", quoted(s))
 	}
 	return ""
 }
@@ -298,7 +298,7 @@ func ValidateCharge(field string, c ChargeConfig) (ChargeConfig, error) {
 	case "prepaid":
 		c.ChargeType = "PrePaid"
 	default:
-		return c, errs.Field(field+".charge_type", fmt.Sprintf("%q is not PostPaid or PrePaid", c.ChargeType))
+		return c, errs.Field(field+".charge_type", fmt.Sprintf("%s is not PostPaid or PrePaid", quoted(c.ChargeType)))
 	}
 	switch strings.ToLower(c.PeriodUnit) {
 	case "week":
@@ -316,7 +316,7 @@ func ValidateCharge(field string, c ChargeConfig) (ChargeConfig, error) {
 	case "":
 		return c, errs.Field(field+".period_unit", "required with PrePaid: Week or Month")
 	default:
-		return c, errs.Field(field+".period_unit", fmt.Sprintf("%q is not Week or Month", c.PeriodUnit))
+		return c, errs.Field(field+".period_unit", fmt.Sprintf("%s is not Week or Month", quoted(c.PeriodUnit)))
 	}
 	return c, nil
 }

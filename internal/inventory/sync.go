@@ -176,7 +176,8 @@ func (s *Service) syncConnect(ctx context.Context, r *task.Run) error {
 	}
 	_ = now
 	if len(want) > 0 && len(st.Regions) == 0 {
-		return task.Permanent(errs.Field("cloudregions", fmt.Sprintf("none of %v is a region of this account", want)))
+		// %.64q: each region quoted and cut, since the list came from a caller.
+		return task.Permanent(errs.Field("cloudregions", fmt.Sprintf("none of %.64q is a region of this account", want)))
 	}
 	r.Log(ctx, "connected as %s; %d regions to sync", a.AccountID, len(st.Regions))
 	return r.SetState(st)

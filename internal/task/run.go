@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -275,6 +277,7 @@ func (s *Service) stageFailed(ctx context.Context, log interface {
 	if errs.CodeOf(err) == errs.Internal {
 		msg = err.Error()
 	}
+	msg = storable(msg)
 	var perm *permanent
 	retryable := !errors.As(err, &perm) && errs.CodeOf(err) != errs.Invalid && errs.CodeOf(err) != errs.NotFound &&
 		errs.CodeOf(err) != errs.Forbidden && errs.CodeOf(err) != errs.Unauthorized
@@ -334,6 +337,7 @@ func (s *Service) wakeParent(ctx context.Context, parentID string) {
 
 func (s *Service) finish(ctx context.Context, t *Task, st Status, msg string, result json.RawMessage) {
 	ctx = context.WithoutCancel(ctx)
+	msg = storable(msg)
 	now := s.now()
 	set := func(q *bun.UpdateQuery) *bun.UpdateQuery {
 		q = q.Set("status = ?", st).Set("error = ?", msg).Set("finished_at = ?", now).Set("updated_at = ?", now)
@@ -460,4 +464,29 @@ func (s *Service) reap(ctx context.Context) {
 			s.cfg.Logger.Warn("reaper enqueue", "task_id", id, "err", err)
 		}
 	}
+}
+
+// maxMessage bounds a task's error and log lines: an error may quote input
+// at any length.
+const maxMessage = 2000
+
+// storable makes an error or log message safe to store: a message the
+// store refuses (a NUL byte, invalid UTF-8) would leave the task unable to
+// finish, running again at every lease expiry.
+func storable(msg string) string {
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	msg = strings.Map(func(r rune) rune {
+		if r == 0 {
+			return '\uFFFD'
+		}
+		return r
+	}, msg)
+	if len(msg) > maxMessage {
+		cut := maxMessage
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
+	return msg
 }

@@ -366,7 +366,7 @@ func (s *Service) cancelChildren(ctx context.Context, id string) {
 }
 
 func (s *Service) appendLog(ctx context.Context, id, level, stage, msg string) {
-	l := &LogLine{TaskID: id, At: s.now(), Level: level, Stage: stage, Worker: s.cfg.WorkerID, Message: msg}
+	l := &LogLine{TaskID: id, At: s.now(), Level: level, Stage: stage, Worker: s.cfg.WorkerID, Message: storable(msg)}
 	if _, err := s.db.NewInsert().Model(l).Exec(context.WithoutCancel(ctx)); err != nil {
 		s.cfg.Logger.Warn("append task log", "task_id", id, "err", err)
 	}

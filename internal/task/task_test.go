@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -244,6 +245,24 @@ func TestUnknownTypeRejected(t *testing.T) {
 		}
 		if _, err := h.svc.Get(context.Background(), "missing"); !errors.Is(err, err) || !errs.Is(err, errs.NotFound) {
 			t.Fatalf("get missing: %v", err)
+		}
+	})
+}
+
+// TestUnstorableMessageStillFails checks that an error quoting input the
+// store refuses (a NUL byte, invalid UTF-8) still ends the task, once, with
+// the reason, rather than leaving it running to be retried at every lease.
+func TestUnstorableMessageStillFails(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		def := task.Definition{Type: "test.nul", Stages: []task.Stage{{Name: "bad", Run: func(ctx context.Context, r *task.Run) error {
+			r.Log(ctx, "looking at %q", "a\x00b\xff")
+			return errs.Field("region", "no region a\x00b\xff"+strings.Repeat("x", 100000))
+		}}}}
+		h := start(t, st, "w1", def)
+		tk, _ := h.svc.Submit(context.Background(), task.Spec{Type: "test.nul"})
+		got := waitStatus(t, h.svc, tk.ID, task.Failed, 15*time.Second)
+		if got.Attempt != 0 || !strings.Contains(got.Error, "no region a") || len(got.Error) > 4000 {
+			t.Fatalf("attempt %d error %.80q (%d bytes)", got.Attempt, got.Error, len(got.Error))
 		}
 	})
 }

@@ -64,12 +64,6 @@ type answer[T any] struct {
 	Body bridgXEnvelope[T]
 }
 
-// reply is an answer whose data has no declared type yet; new operations
-// use answerOf.
-type reply = answer[any]
-
-func ok(data any) *reply { return answerOf(data) }
-
 func answerOf[T any](data T) *answer[T] {
 	return &answer[T]{Body: bridgXEnvelope[T]{Code: http.StatusOK, Msg: "success", Data: data}}
 }

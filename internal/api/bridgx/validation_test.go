@@ -59,6 +59,10 @@ func TestBadInput(t *testing.T) {
 		{"vpc unknown provider", "/api/v1/vpc/create", vpc(map[string]any{"provider": "Nimbus"}), "provider", "unknown provider"},
 		{"vpc unknown ak", "/api/v1/vpc/create", vpc(map[string]any{"ak": "LTAInope"}), "ak", "not connected"},
 		{"vpc no region", "/api/v1/vpc/create", vpc(map[string]any{"region_id": ""}), "region_id", "required"},
+		{"vpc unknown region", "/api/v1/vpc/create", vpc(map[string]any{"region_id": "cn-nowhere"}), "region_id", "no region"},
+		{"network config unknown region", "/api/v1/network_config/create", netcfg(map[string]any{"region_id": "cn-nowhere"}), "region_id", "no region"},
+		{"sync unknown region", "/api/v1/network_config/sync", map[string]any{"provider": "AlibabaCloud", "region_id": "cn-nowhere", "account_key": simKey}, "region_id", "no region"},
+		{"sync region with a NUL", "/api/v1/network_config/sync", map[string]any{"provider": "AlibabaCloud", "region_id": "a\u0000b", "account_key": simKey}, "region_id", ""},
 		{"subnet mask too short", "/api/v1/network_config/create", netcfg(map[string]any{"switch_cidr_block": "10.0.0.0/15"}), "switch_cidr_block", "outside 16 to 29"},
 		{"subnet mask too long", "/api/v1/network_config/create", netcfg(map[string]any{"switch_cidr_block": "10.0.0.0/30"}), "switch_cidr_block", "outside 16 to 29"},
 		{"subnet outside the vpc", "/api/v1/network_config/create", netcfg(map[string]any{"switch_cidr_block": "10.1.0.0/24"}), "switch_cidr_block", "not inside the VPC"},
@@ -83,6 +87,26 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+
+	// An unknown region just under the door's 64 KiB limit on strings is a
+	// 400 that quotes it short.
+	long := strings.Repeat("r", 60000)
+	for _, path := range []string{"/api/v1/vpc/create", "/api/v1/network_config/sync"} {
+		d := c.fails("POST", path, nil, map[string]any{"provider": "AlibabaCloud", "region_id": long, "ak": simKey, "account_key": simKey,
+			"vpc_name": "abc", "cidr_block": "172.16.0.0/12"}, http.StatusBadRequest, "param_invalid")
+		if !strings.Contains(d, "region_id") || len(d) > 400 {
+			t.Fatalf("%s: %d bytes of detail: %.200s", path, len(d), d)
+		}
+	}
+	for _, path := range []string{"/api/v1/zone/list", "/api/v1/instance_type/list", "/api/v1/image/list"} {
+		d := c.fails("GET", path, url.Values{"provider": {"AlibabaCloud"}, "region_id": {"cn-nowhere"}, "zone_id": {"cn-nowhere-a"}}, nil,
+			http.StatusBadRequest, "param_invalid")
+		if !strings.HasPrefix(d, "region_id: ") || strings.Count(d, "cn-nowhere") != 1 {
+			t.Fatalf("%s: %s", path, d)
+		}
+	}
+	// The account's syncs still run.
+	c.ok("POST", "/api/v1/network_config/sync", nil, map[string]any{"provider": "AlibabaCloud", "region_id": "cn-qingdao", "account_key": simKey})
 
 	// A real network and cluster for the cluster rules.
 	vpcID := c.ok("POST", "/api/v1/network_config/create", nil, netcfg(nil)).(string)

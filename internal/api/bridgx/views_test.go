@@ -31,3 +31,48 @@ func TestAnswerWire(t *testing.T) {
 		t.Errorf("instance type with a price: %s", priced)
 	}
 }
+
+// TestNullAndAbsent pins the answers where null, absent and empty differ
+// on the wire.
+func TestNullAndAbsent(t *testing.T) {
+	gw, ids, cost, cur := "10.0.0.254", "", "1.5", "CNY"
+	cases := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"sync", answerOf(bridgXNull{}).Body, `{"code":200,"msg":"success","data":null}`},
+		{"vpc info", bridgXVPC{VpcID: "v"}, `{"CidrBlock":"","CreateAt":"","Provider":"","RegionId":"","Status":"","VpcId":"v","VpcName":""}`},
+		{"vpc row", bridgXVPC{SwitchIDs: &ids}, `{"CidrBlock":"","CreateAt":"","Provider":"","RegionId":"","Status":"","SwitchIds":"","VpcId":"","VpcName":""}`},
+		{"subnet detail", bridgXSubnet{GatewayIP: &gw, IsDefault: "N"}, `{"AvailableIpAddressCount":0,"CidrBlock":"","CreateAt":"","GatewayIp":"10.0.0.254","IsDefault":"N","SwitchId":"","SwitchName":"","VStatus":"","VpcId":"","ZoneId":""}`},
+		{"unpriced day", bridgXUsageTotal{UsageTotal: 60, UnpricedSeconds: 60}, `{"cost":null,"currency":null,"unpriced_seconds":60,"usage_total":60}`},
+		{"priced day", bridgXUsageTotal{Cost: &cost, Currency: &cur}, `{"cost":"1.5","currency":"CNY","unpriced_seconds":0,"usage_total":0}`},
+		{"no ips", bridgXIPs(nil), `null`},
+		{"ips", bridgXIPs(`["10.0.0.1"]`), `["10.0.0.1"]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			raw, err := json.Marshal(c.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(raw) != c.want {
+				t.Errorf("got  %s\nwant %s", raw, c.want)
+			}
+		})
+	}
+}
+
+// TestNetworkConfigAnswer pins both answers of network_config/create: the
+// VPC id as BridgX sends it, or the task to follow.
+func TestNetworkConfigAnswer(t *testing.T) {
+	done, _ := json.Marshal(bridgXEnvelope[bridgXNetworkConfigCreated]{Code: 200, Msg: "success", Data: bridgXNetworkConfigCreated{VPCID: "vpc-1"}})
+	if string(done) != `{"code":200,"msg":"success","data":"vpc-1"}` {
+		t.Errorf("done: %s", done)
+	}
+	pending, _ := json.Marshal(bridgXEnvelope[bridgXNetworkConfigCreated]{Code: 202, Msg: "accepted",
+		Data: bridgXNetworkConfigCreated{Pending: &bridgXNetworkConfigPending{TaskID: "42", VPCID: "vpc-1", Status: "RUNNING"}}})
+	if string(pending) != `{"code":202,"msg":"accepted","data":{"task_id":"42","vpc_id":"vpc-1","status":"RUNNING"}}` {
+		t.Errorf("pending: %s", pending)
+	}
+}

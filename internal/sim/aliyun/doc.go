@@ -47,7 +47,9 @@
 //
 // State is kept in memory and, when Config.StateDir is set, snapshotted with
 // gob, written atomically once changes have been quiet for a debounce
-// interval (longer for a large state) and on Close, and reloaded by New.
+// interval (longer for a large state) and on Close, and reloaded by New. A
+// create (Run*, Create*, Allocate*, …) is written before it is answered, so
+// a kill right after the answer loses nothing the client was told of.
 //
 // The admin API under /_sim/ (JSON, loopback clients only) reports status,
 // changes latency, rate limit, failure rate, state delay and idle share at run

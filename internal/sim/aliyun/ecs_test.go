@@ -582,6 +582,22 @@ func TestPersistence(t *testing.T) {
 	}
 }
 
+// TestCreateSavedBeforeAnswer kills nothing gracefully: a second simulator
+// reads the state directory right after a create was answered, with the
+// debounced save far off, and must find what the create named.
+func TestCreateSavedBeforeAnswer(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, func(c *aliyunsim.Config) { c.StateDir = dir; c.PersistDebounce = time.Hour })
+	_, vswID, sgID := e.network("10.0.0.0/16", "10.0.1.0/24")
+	ids := dara.StringSliceValue(must(e.ecs(false).RunInstances(runReq(vswID, sgID, 3))).Body.InstanceIdSets.InstanceIdSet)
+
+	e2 := newEnv(t, func(c *aliyunsim.Config) { c.StateDir = dir; c.PersistDebounce = time.Hour })
+	d := must(e2.ecs(false).DescribeInstances(&ecs.DescribeInstancesRequest{RegionId: dara.String(region)}))
+	if *d.Body.TotalCount != 3 {
+		t.Fatalf("a copy started after the answer has %d instances of %v", *d.Body.TotalCount, ids)
+	}
+}
+
 func TestConcurrentClients(t *testing.T) {
 	e := newEnv(t, func(c *aliyunsim.Config) { c.StateDelay = -1 })
 	_, vswID, sgID := e.network("10.0.0.0/16", "10.0.0.0/20")

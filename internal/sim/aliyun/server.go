@@ -177,6 +177,31 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// saveCreate writes the state at once after a create, before the answer
+// goes out: a client that was told an id must find the object after a
+// crash, as it would on the real cloud. Other changes wait for the
+// debounced save.
+func (s *Server) saveCreate(action string) *apiError {
+	if s.persist == nil || !isCreate(action) {
+		return nil
+	}
+	if err := s.persist.save(); err != nil {
+		s.log.Error("aliyunsim: persist state after a create", "action", action, "err", err)
+		return errf(http.StatusInternalServerError, "InternalError", "The request processing has failed due to some unknown error.")
+	}
+	return nil
+}
+
+// isCreate reports whether an action makes objects (and names them).
+func isCreate(action string) bool {
+	for _, p := range []string{"Run", "Create", "Allocate", "Copy", "Import", "Purchase"} {
+		if strings.HasPrefix(action, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // markDirty tells the persister that state changed.
 func (s *Server) markDirty() {
 	if s.persist != nil {
@@ -347,6 +372,7 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		if aerr == nil {
 			s.markDirty()
+			aerr = s.saveCreate(c.action)
 		}
 	} else {
 		s.mu.RLock()
