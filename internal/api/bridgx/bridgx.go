@@ -230,13 +230,11 @@ func (b body) str(name string) (string, error) {
 	if !ok || v == nil {
 		return "", nil
 	}
-	switch x := v.(type) {
-	case string:
+	// Strict, as BridgX's own typed decoding is: a number or a boolean
+	// where text belongs is a mistake, not a name ("true" would become a
+	// VPC's name in the cloud).
+	if x, ok := v.(string); ok {
 		return strings.TrimSpace(x), nil
-	case json.Number:
-		return x.String(), nil
-	case bool:
-		return strconv.FormatBool(x), nil
 	}
 	return "", errs.Field(name, "must be a string")
 }
