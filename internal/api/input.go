@@ -53,7 +53,7 @@ func checkQuery(r *http.Request) *errs.Error {
 	if reason := badText(r.URL.Path); reason != "" {
 		return errs.Field("path", reason)
 	}
-	if r.URL.RawQuery == "" {
+	if r.URL.RawQuery == "" || plainQuery(r.URL.RawQuery) {
 		return nil
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -71,6 +71,18 @@ func checkQuery(r *http.Request) *errs.Error {
 		}
 	}
 	return nil
+}
+
+// plainQuery reports whether a raw query can hold nothing checkQuery
+// refuses: without a percent escape only its own bytes can be decoded, and
+// those are printable ASCII or valid UTF-8.
+func plainQuery(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c == '%' || c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return utf8.ValidString(raw)
 }
 
 // checkJSONBody refuses a JSON body with a string (or key) that is not

@@ -162,7 +162,11 @@ func (m *middleware) handle(ctx huma.Context, next func(huma.Context)) {
 		}
 	}
 
-	ctx = huma.WithContext(ctx, identity.WithSource(ctx.Context(), req.ClientIP))
+	if public || isMutating(r.Method) {
+		// Logins (public operations) count failures per source address,
+		// and unlocks name it in the audit log; reads need neither.
+		ctx = huma.WithContext(ctx, identity.WithSource(ctx.Context(), req.ClientIP))
+	}
 	ctx = huma.WithValue(ctx, requestKey, req)
 	var caller *Caller
 	var denied error
