@@ -96,6 +96,9 @@ func New(db *bun.DB, box *secret.Box, tasks *task.Service, cfg Config) *Service 
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
+// MinSyncInterval is the shortest interval the scheduler is built for.
+const MinSyncInterval = time.Minute
+
 // CreateInput is what connecting an account takes.
 type CreateInput struct {
 	Name                string
