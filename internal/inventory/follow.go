@@ -19,9 +19,12 @@ import (
 // scopes asked of it, and the follow-up, once the current sync has ended,
 // takes that scope and becomes the account's current sync.
 
-// followPoll is how often a follow-up sync checks whether the sync before
-// it has ended.
-const followPoll = 200 * time.Millisecond
+// followWait is how long a follow-up sync waits before it looks again
+// whether the sync before it has ended: a tenth of how long it has waited so
+// far, from half a second to ten seconds. It waits queued, holding no worker.
+func followWait(waited time.Duration) time.Duration {
+	return min(max(waited/10, 500*time.Millisecond), 10*time.Second)
+}
 
 // syncScope is what a sync covers; an empty list means all regions (of the
 // account's choice) or all kinds.
@@ -187,10 +190,11 @@ func (s *Service) submitSync(ctx context.Context, a *Account, id string, p syncP
 		DomainID: a.DomainID, ProjectID: a.ProjectID, UserID: userID, Params: p})
 }
 
-// takeFollowScope waits, as a follow-up sync, for the account's current sync
-// to end, then makes this task the current one and takes the scope asked of
-// it, in one update.
-func (s *Service) takeFollowScope(ctx context.Context, accountID, me string) (syncScope, error) {
+// takeFollowScope, once the account's current sync has ended, makes the
+// follow-up sync me the current one and takes the scope asked of it, in one
+// update. Until then it returns task.Later, to be run again.
+func (s *Service) takeFollowScope(ctx context.Context, accountID string, t *task.Task) (syncScope, error) {
+	me := t.ID
 	for {
 		a, err := s.Get(ctx, accountID)
 		if err != nil {
@@ -207,12 +211,7 @@ func (s *Service) takeFollowScope(ctx context.Context, accountID, me string) (sy
 				return syncScope{}, err
 			}
 			if err == nil && !cur.Status.Terminal() {
-				select {
-				case <-ctx.Done():
-					return syncScope{}, ctx.Err()
-				case <-time.After(followPoll):
-				}
-				continue
+				return syncScope{}, task.Later(followWait(time.Since(t.CreatedAt)))
 			}
 		}
 		res, err := s.db.NewUpdate().Model((*Account)(nil)).Set("sync_task_id = ?", me).

@@ -150,8 +150,9 @@ func (s *Service) loadSync(ctx context.Context, r *task.Run) (syncScope, *Accoun
 	return sc, a, nil
 }
 
-// takeScope, for a follow-up sync, waits for the sync before it and takes
-// its scope, saved at once so that a resumed attempt keeps it.
+// takeScope, for a follow-up sync, takes its scope once the sync before it
+// has ended (until then the stage runs again later), and saves it at once so
+// that a resumed attempt keeps it.
 func (s *Service) takeScope(ctx context.Context, r *task.Run) error {
 	var p syncParams
 	if err := r.Params(&p); err != nil {
@@ -164,7 +165,7 @@ func (s *Service) takeScope(ctx context.Context, r *task.Run) error {
 	if !p.Follow || st.Scope != nil {
 		return nil
 	}
-	sc, err := s.takeFollowScope(ctx, p.AccountID, r.Task().ID)
+	sc, err := s.takeFollowScope(ctx, p.AccountID, r.Task())
 	if err != nil {
 		return err
 	}

@@ -266,3 +266,29 @@ func TestUnstorableMessageStillFails(t *testing.T) {
 		}
 	})
 }
+
+// TestLaterRunsStageAgain: a stage that is not ready yet runs again later,
+// as often as it needs, without spending the task's one attempt.
+func TestLaterRunsStageAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var calls atomic.Int32
+		def := task.Definition{Type: "test.later", MaxAttempts: 1, Stages: []task.Stage{
+			{Name: "wait", Run: func(ctx context.Context, r *task.Run) error {
+				if calls.Add(1) < 4 {
+					return task.Later(10 * time.Millisecond)
+				}
+				return nil
+			}},
+			{Name: "after", Run: func(ctx context.Context, r *task.Run) error { return nil }},
+		}}
+		h := start(t, st, "w1", def)
+		tk, err := h.svc.Submit(context.Background(), task.Spec{Type: "test.later"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := waitStatus(t, h.svc, tk.ID, task.Success, 60*time.Second)
+		if calls.Load() != 4 || got.Attempt != 0 {
+			t.Fatalf("stage ran %d times, attempt %d; want 4 runs and no attempt spent", calls.Load(), got.Attempt)
+		}
+	})
+}
