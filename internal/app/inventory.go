@@ -16,7 +16,7 @@ func (a *App) setupInventory(ctx context.Context) error {
 	a.Inventory = inventory.New(a.Store.DB, a.Box, a.Tasks, inventory.Config{Logger: a.Log, BulkDB: a.Store.Bulk})
 	f := &cloudpods.Face{Inv: a.Inventory, IDs: a.Identity, Tasks: a.Tasks}
 	f.Register(a.Server)
-	a.Jobs.AddPeriodic(jobs.Periodic{Name: "inventory.schedule", Interval: time.Minute, Run: func(ctx context.Context) error {
+	a.Jobs.AddPeriodic(jobs.Periodic{Name: "inventory.schedule", Interval: inventory.ScheduleTick, Run: func(ctx context.Context) error {
 		n, err := a.Inventory.ScheduleDue(ctx)
 		if n > 0 {
 			a.Log.Info("scheduled syncs queued", "accounts", n)

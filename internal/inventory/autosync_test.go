@@ -11,7 +11,7 @@ import (
 )
 
 // TestSchedulerHonoursAutoSync: an account created with auto sync off gets
-// its first sync but no scheduled one, however long ago it synced, until
+// its first sync but no scheduled one, however long ago its last full sync, until
 // auto sync is turned on.
 func TestSchedulerHonoursAutoSync(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
@@ -29,7 +29,7 @@ func TestSchedulerHonoursAutoSync(t *testing.T) {
 		}
 		e.waitTask(t, a.SyncTaskID)
 		long := time.Now().Add(-48 * time.Hour)
-		if _, err := st.DB.NewUpdate().Model((*inventory.Account)(nil)).Set("last_sync_at = ?", long).Where("id = ?", a.ID).Exec(ctx); err != nil {
+		if _, err := st.DB.NewUpdate().Model((*inventory.Account)(nil)).Set("last_full_sync_at = ?", long).Where("id = ?", a.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := e.inv.ScheduleDue(ctx); err != nil || n != 0 {

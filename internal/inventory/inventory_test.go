@@ -38,6 +38,12 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func newEnvTB(t testing.TB, st *store.Store, instances int) *env {
 	t.Helper()
+	return newEnvConfig(t, st, instances, inventory.Config{})
+}
+
+// newEnvConfig is newEnvTB with the inventory service configured by cfg.
+func newEnvConfig(t testing.TB, st *store.Store, instances int, cfg inventory.Config) *env {
+	t.Helper()
 	sim, err := aliyunsim.New(aliyunsim.Config{Accounts: []aliyunsim.Account{{AccessKeyID: testAK, AccessKeySecret: testSecret, AccountID: "1423762516458388", Name: "demo"}}, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +59,8 @@ func newEnvTB(t testing.TB, st *store.Store, instances int) *env {
 	r := jobs.New(st, jobs.Config{Workers: 4, WorkerID: "t", PollInterval: 50 * time.Millisecond})
 	ts := task.NewService(st.DB, r, task.Config{WorkerID: "t", Lease: 5 * time.Second})
 	box, _ := secret.NewBox(secret.GenerateKey())
-	inv := inventory.New(st.DB, box, ts, inventory.Config{BulkDB: st.Bulk})
+	cfg.BulkDB = st.Bulk
+	inv := inventory.New(st.DB, box, ts, cfg)
 	ts.Attach(r)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := r.Start(ctx); err != nil {

@@ -69,10 +69,21 @@ type Account struct {
 	Counts              json.RawMessage `bun:"counts,type:text"`
 	Options             json.RawMessage `bun:"options,type:text"`
 	ProbeAt             *time.Time      `bun:"probe_at"`
-	LastSyncAt          *time.Time      `bun:"last_sync_at"`
-	CreatedAt           time.Time       `bun:"created_at"`
-	UpdatedAt           time.Time       `bun:"updated_at"`
-	UpdateVersion       int             `bun:"update_version"`
+	// LastSyncAt is when the last sync of any scope ended.
+	LastSyncAt *time.Time `bun:"last_sync_at"`
+	// LastFullSyncAt is when the last full sync (every region, every kind)
+	// started; the schedule counts the interval from it.
+	LastFullSyncAt *time.Time `bun:"last_full_sync_at"`
+	// LastPartialSyncAt is when the last sync limited to some regions or
+	// kinds ended.
+	LastPartialSyncAt *time.Time `bun:"last_partial_sync_at"`
+	// SyncFollowTaskID is the follow-up sync that runs once SyncTaskID ends,
+	// and SyncFollowScope the regions and kinds asked of it so far (JSON).
+	SyncFollowTaskID string    `bun:"sync_follow_task_id"`
+	SyncFollowScope  string    `bun:"sync_follow_scope"`
+	CreatedAt        time.Time `bun:"created_at"`
+	UpdatedAt        time.Time `bun:"updated_at"`
+	UpdateVersion    int       `bun:"update_version"`
 }
 
 // RegionIDs decodes the regions chosen for sync (empty: all).

@@ -96,6 +96,21 @@ func New(db *bun.DB, box *secret.Box, tasks *task.Service, cfg Config) *Service 
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
+// Sync intervals: an account's interval is 0 for the default, else at least
+// the minimum, on create and update alike.
+const (
+	MinSyncInterval     = time.Minute
+	DefaultSyncInterval = time.Hour
+)
+
+// syncIntervalProblem says what is wrong with an interval in seconds, or "".
+func syncIntervalProblem(n int) string {
+	if n == 0 || n >= int(MinSyncInterval/time.Second) {
+		return ""
+	}
+	return fmt.Sprintf("0 for the default (%d), else at least %d", int(DefaultSyncInterval/time.Second), int(MinSyncInterval/time.Second))
+}
+
 // CreateInput is what connecting an account takes.
 type CreateInput struct {
 	Name                string
@@ -169,8 +184,8 @@ func validateCreate(in *CreateInput) (cloud.ProviderInfo, error) {
 	default:
 		fs = append(fs, errs.FieldError{Field: "public_scope", Reason: "one of none, domain, system"})
 	}
-	if in.SyncIntervalSeconds < 0 {
-		fs = append(fs, errs.FieldError{Field: "sync_interval_seconds", Reason: "must not be negative"})
+	if reason := syncIntervalProblem(in.SyncIntervalSeconds); reason != "" {
+		fs = append(fs, errs.FieldError{Field: "sync_interval_seconds", Reason: reason})
 	}
 	if err := errs.Fields(fs...); err != nil {
 		return info, err
@@ -255,7 +270,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Account, error) 
 		Counts: json.RawMessage("{}"), Options: json.RawMessage("{}"), CreatedAt: now, UpdatedAt: now,
 	}
 	if a.SyncIntervalSeconds == 0 {
-		a.SyncIntervalSeconds = 3600
+		a.SyncIntervalSeconds = int(DefaultSyncInterval / time.Second)
 	}
 	if in.DryRun {
 		return a, nil
@@ -403,10 +418,14 @@ func (s *Service) Update(ctx context.Context, id string, in UpdateInput) (*Accou
 		q = q.Set("description = ?", *in.Description)
 	}
 	if in.SyncIntervalSeconds != nil {
-		if *in.SyncIntervalSeconds < 60 {
-			return nil, errs.Field("sync_interval_seconds", "at least 60")
+		if reason := syncIntervalProblem(*in.SyncIntervalSeconds); reason != "" {
+			return nil, errs.Field("sync_interval_seconds", reason)
 		}
-		q = q.Set("sync_interval_seconds = ?", *in.SyncIntervalSeconds)
+		n := *in.SyncIntervalSeconds
+		if n == 0 {
+			n = int(DefaultSyncInterval / time.Second)
+		}
+		q = q.Set("sync_interval_seconds = ?", n)
 	}
 	if in.AutoSync != nil {
 		q = q.Set("auto_sync = ?", *in.AutoSync)

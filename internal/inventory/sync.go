@@ -29,6 +29,9 @@ type syncParams struct {
 	AccountID string   `json:"account_id"`
 	Regions   []string `json:"regions,omitempty"`
 	Kinds     []Kind   `json:"kinds,omitempty"`
+	// Follow marks a follow-up sync: it waits for the account's current
+	// sync and takes its scope from the account row.
+	Follow bool `json:"follow,omitempty"`
 }
 
 type syncRegionRef struct {
@@ -41,6 +44,10 @@ type syncState struct {
 	Regions    []syncRegionRef `json:"regions"`
 	Done       []string        `json:"done"`
 	Failed     []string        `json:"failed"`
+	// Scope is what a follow-up sync took; Started when the sync began
+	// listing (after any wait).
+	Scope   *syncScope `json:"scope,omitempty"`
+	Started time.Time  `json:"started"`
 }
 
 // KindResult is what one sync did to one kind in one region.
@@ -59,7 +66,9 @@ type KindResult struct {
 // ValidKind reports whether k is a synced kind.
 func ValidKind(k Kind) bool { return slices.Contains(SyncOrder, k) || isPrivateKind(k) /* private.go */ }
 
-// RequestSync queues a sync of an enabled account and returns its task.
+// RequestSync makes sure a sync of an enabled account lists its regions and
+// kinds after this call, and returns the task that will: a queued sync that
+// covers the request, or the account's follow-up sync (see follow.go).
 func (s *Service) RequestSync(ctx context.Context, id string, req SyncRequest) (*task.Task, error) {
 	a, err := s.Get(ctx, id)
 	if err != nil {
@@ -76,20 +85,18 @@ func (s *Service) RequestSync(ctx context.Context, id string, req SyncRequest) (
 			return nil, errs.Field("resource_types", fmt.Sprintf("unknown resource type %q", k))
 		}
 	}
-	if a.SyncTaskID != "" && (a.SyncStatus == SyncQueued || a.SyncStatus == SyncSyncing) {
-		if t, err := s.tasks.Get(ctx, a.SyncTaskID); err == nil && !t.Status.Terminal() {
-			return t, nil // already queued or running: one sync per account
+	want := syncScope{Regions: normaliseRegions(a.Provider, req.Regions), Kinds: req.Kinds}
+	want = want.union(want) // sorted, without repeats
+	for range 50 {
+		t, err := s.coverSync(ctx, a, want, req.UserID) // follow.go
+		if !errors.Is(err, errContended) {
+			return t, err
+		}
+		if a, err = s.Get(ctx, id); err != nil {
+			return nil, err
 		}
 	}
-	t, err := s.tasks.Submit(ctx, task.Spec{Type: TaskSync, ObjectType: "cloudaccount", ObjectID: a.ID, ObjectName: a.Name,
-		DomainID: a.DomainID, ProjectID: a.ProjectID, UserID: req.UserID,
-		Params: syncParams{AccountID: a.ID, Regions: normaliseRegions(a.Provider, req.Regions), Kinds: req.Kinds}})
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.db.NewUpdate().Model((*Account)(nil)).Set("sync_status = ?", SyncQueued).Set("sync_task_id = ?", t.ID).
-		Set("progress = 0").Set("updated_at = ?", s.now()).Where("id = ?", a.ID).Exec(ctx)
-	return t, err
+	return nil, errContended
 }
 
 func (s *Service) syncDefinition() task.Definition {
@@ -104,6 +111,10 @@ func (s *Service) syncDefinition() task.Definition {
 			if st == task.Success {
 				return
 			}
+			// A follow-up that ends before taking its scope leaves room for
+			// the next request to queue one.
+			_, _ = s.db.NewUpdate().Model((*Account)(nil)).Set("sync_follow_task_id = ''").Set("sync_follow_scope = ''").
+				Where("id = ?", t.ObjectID).Where("sync_follow_task_id = ?", t.ID).Exec(ctx)
 			_, _ = s.db.NewUpdate().Model((*Account)(nil)).Set("sync_status = ?", SyncError).
 				Set("last_error = ?", msg).Set("error_count = error_count + 1").Set("updated_at = ?", s.now()).
 				Where("id = ?", t.ObjectID).Where("sync_task_id = ?", t.ID).Exec(ctx)
@@ -111,24 +122,64 @@ func (s *Service) syncDefinition() task.Definition {
 	}
 }
 
-func (s *Service) loadSync(ctx context.Context, r *task.Run) (syncParams, *Account, error) {
+// loadSync returns the sync's scope and account.
+func (s *Service) loadSync(ctx context.Context, r *task.Run) (syncScope, *Account, error) {
 	var p syncParams
 	if err := r.Params(&p); err != nil {
-		return p, nil, task.Permanent(err)
+		return syncScope{}, nil, task.Permanent(err)
+	}
+	sc := syncScope{Regions: p.Regions, Kinds: p.Kinds}
+	if p.Follow {
+		var st syncState
+		if err := r.State(&st); err != nil {
+			return sc, nil, task.Permanent(err)
+		}
+		if st.Scope == nil {
+			// Not taken yet; syncConnect takes it first.
+			return syncScope{}, nil, task.Permanent(fmt.Errorf("follow-up sync %s has no scope", r.Task().ID))
+		}
+		sc = *st.Scope
 	}
 	a, err := s.Get(ctx, p.AccountID)
 	if err != nil {
-		return p, nil, task.Permanent(err)
+		return sc, nil, task.Permanent(err)
 	}
 	if !a.Enabled || a.Status == StatusDeleting {
-		return p, nil, task.Permanent(errs.E(errs.Conflict, "account %s was disabled or deleted", a.Name))
+		return sc, nil, task.Permanent(errs.E(errs.Conflict, "account %s was disabled or deleted", a.Name))
 	}
-	return p, a, nil
+	return sc, a, nil
+}
+
+// takeScope, for a follow-up sync, takes its scope once the sync before it
+// has ended (until then the stage runs again later), and saves it at once so
+// that a resumed attempt keeps it.
+func (s *Service) takeScope(ctx context.Context, r *task.Run) error {
+	var p syncParams
+	if err := r.Params(&p); err != nil {
+		return task.Permanent(err)
+	}
+	var st syncState
+	if err := r.State(&st); err != nil {
+		return task.Permanent(err)
+	}
+	if !p.Follow || st.Scope != nil {
+		return nil
+	}
+	sc, err := s.takeFollowScope(ctx, p.AccountID, r.Task())
+	if err != nil {
+		return err
+	}
+	st.Scope = &sc
+	r.Log(ctx, "the sync before ended; following up on regions %v, kinds %v (none: all)", sc.Regions, sc.Kinds)
+	return r.Checkpoint(ctx, st)
 }
 
 // syncConnect probes the account (health, balance, sub-accounts) and records
 // the regions to sync.
 func (s *Service) syncConnect(ctx context.Context, r *task.Run) error {
+	if err := s.takeScope(ctx, r); err != nil {
+		return err
+	}
 	p, a, err := s.loadSync(ctx, r)
 	if err != nil {
 		return err
@@ -156,8 +207,8 @@ func (s *Service) syncConnect(ctx context.Context, r *task.Run) error {
 		want = p.Regions
 	}
 	var st syncState
-	st.ProviderID = prov.ID
-	now := s.now()
+	_ = r.State(&st) // a follow-up's scope
+	st.ProviderID, st.Regions, st.Done, st.Failed, st.Started = prov.ID, nil, nil, nil, s.now()
 	for _, cr := range regions {
 		reg, err := s.upsertRegion(ctx, a.Provider, cr, drv.Capabilities())
 		if err != nil {
@@ -174,7 +225,6 @@ func (s *Service) syncConnect(ctx context.Context, r *task.Run) error {
 		}
 		st.Regions = append(st.Regions, syncRegionRef{CloudregionID: reg.ID, RegionID: cr.ID})
 	}
-	_ = now
 	if len(want) > 0 && len(st.Regions) == 0 {
 		// %.64q: each region quoted and cut, since the list came from a caller.
 		return task.Permanent(errs.Field("cloudregions", fmt.Sprintf("none of %.64q is a region of this account", want)))
@@ -485,6 +535,7 @@ func (s *Service) syncFinish(ctx context.Context, r *task.Run) error {
 	}
 	var st syncState
 	_ = r.State(&st)
+	sc, _, _ := s.loadSync(ctx, r)
 	counts, err := s.countKinds(ctx, a.ID)
 	if err != nil {
 		return err
@@ -500,9 +551,19 @@ func (s *Service) syncFinish(ctx context.Context, r *task.Run) error {
 			s.cfg.Logger.Warn("refresh planner statistics", "err", err)
 		}
 	}
-	_, err = s.db.NewUpdate().Model((*Account)(nil)).Set("sync_status = ?", status).Set("progress = 100").
+	q := s.db.NewUpdate().Model((*Account)(nil)).Set("sync_status = ?", status).Set("progress = 100").
 		Set("counts = ?", string(raw)).Set("last_sync_at = ?", now).Set("sync_count = sync_count + 1").
-		Set("last_error = ?", lastErr).Set("updated_at = ?", now).Where("id = ?", a.ID).Exec(ctx)
+		Set("last_error = ?", lastErr).Set("updated_at = ?", now).Where("id = ?", a.ID)
+	if sc.full() {
+		started := st.Started
+		if started.IsZero() {
+			started = now
+		}
+		q = q.Set("last_full_sync_at = ?", started)
+	} else {
+		q = q.Set("last_partial_sync_at = ?", now)
+	}
+	_, err = q.Exec(ctx)
 	if err == nil {
 		_ = r.SetResult(map[string]any{"counts": counts, "failed_regions": st.Failed})
 	}
@@ -553,9 +614,15 @@ func fingerprint(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// ScheduleDue queues a sync for every enabled, idle account with auto sync
-// on whose last sync is older than its interval, and re-queues syncs stuck "syncing" without a
-// live task (a sync is never left "syncing"). It returns how many it queued.
+// ScheduleTick is how often the scheduler looks for due syncs: a quarter of
+// the shortest interval, so a full sync starts within a tick of being due.
+const ScheduleTick = MinSyncInterval / 4
+
+// ScheduleDue queues a full sync for every enabled account with auto sync on
+// whose last full sync started an interval ago or more, and re-queues syncs
+// stuck "syncing" without a live task (a sync is never left "syncing"). A
+// partial sync under way does not hold a due full sync back: the full one
+// follows it. It returns how many it queued.
 func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
 	var accts []Account
 	if err := s.db.NewSelect().Model(&accts).Where("enabled = TRUE").Where("status <> ?", StatusDeleting).Scan(ctx); err != nil {
@@ -565,13 +632,19 @@ func (s *Service) ScheduleDue(ctx context.Context) (int, error) {
 	n := 0
 	for i := range accts {
 		a := &accts[i]
+		due := a.AutoSync && (a.LastFullSyncAt == nil || now.Sub(*a.LastFullSyncAt) >= time.Duration(a.SyncIntervalSeconds)*time.Second)
 		busy := a.SyncStatus == SyncQueued || a.SyncStatus == SyncSyncing
-		if busy && a.SyncTaskID != "" {
+		if a.SyncFollowTaskID != "" && (!due || decodeScope(a.SyncFollowScope).full()) {
+			continue // a follow-up is queued and covers what is due
+		}
+		if a.SyncTaskID != "" {
 			if t, err := s.tasks.Get(ctx, a.SyncTaskID); err == nil && !t.Status.Terminal() {
-				continue
+				if !due || taskScope(t).full() {
+					continue
+				}
+				busy = false
 			}
 		}
-		due := a.AutoSync && (a.LastSyncAt == nil || now.Sub(*a.LastSyncAt) >= time.Duration(a.SyncIntervalSeconds)*time.Second)
 		if !due && !busy {
 			continue
 		}

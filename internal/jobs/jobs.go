@@ -25,7 +25,10 @@ import (
 )
 
 // Handler runs one job of a kind. Returning an error makes the queue retry the
-// job with backoff, up to its attempt limit.
+// job with backoff, up to its attempt limit. A job still running after
+// rescueStuckAfter is run a second time (the queue cannot tell it from the job
+// of a dead process), so a handler must hold what it works on by other means,
+// as tasks do with their lease.
 type Handler func(ctx context.Context, payload json.RawMessage) error
 
 // Periodic is a job the queue runs on an interval, on one process of the fleet.
@@ -58,6 +61,17 @@ type Config struct {
 	// seen (PostgreSQL also uses LISTEN/NOTIFY). Default 1s; tests use less.
 	PollInterval time.Duration
 }
+
+// rescueStuckAfter is how long a job may stay running before the queue takes
+// it for the job of a dead process: retried while it has attempts left,
+// discarded after. River's default is an hour, which left the job row of a
+// process killed mid-task "running" for that long after another process had
+// resumed the task. Shorter is safe here: the task a job runs is held by its
+// lease, so a second run of a live task's job finds the lease taken and ends
+// at once, and the live job's own completion then changes nothing (River
+// only finishes a row that is still running). Periodic jobs have one attempt
+// and are discarded, not run again.
+const rescueStuckAfter = 5 * time.Minute
 
 // Runner owns the River client of one process.
 type Runner struct {
@@ -187,7 +201,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		Workers:              workers,
 		PeriodicJobs:         periodic,
 		JobTimeout:           -1, // tasks enforce their own deadlines
-		RescueStuckJobsAfter: time.Hour,
+		RescueStuckJobsAfter: rescueStuckAfter,
 		FetchPollInterval:    r.cfg.PollInterval,
 		FetchCooldown:        r.cfg.PollInterval / 10,
 	}

@@ -256,6 +256,7 @@ func (s *Service) stageFailed(ctx context.Context, log interface {
 	Warn(string, ...any)
 }, t *Task, d Definition, stage string, err error) {
 	ctx = context.WithoutCancel(ctx)
+	var lt *later
 	switch {
 	case errors.Is(err, ErrLeaseLost):
 		log.Warn("task lease lost; another process owns it now", "stage", stage)
@@ -263,6 +264,13 @@ func (s *Service) stageFailed(ctx context.Context, log interface {
 	case errors.Is(err, errShutdown):
 		s.appendLog(ctx, t.ID, "warn", stage, "process shutting down; task released to resume elsewhere")
 		s.release(ctx, t.ID, Queued, 0)
+		return
+	case errors.As(err, &lt):
+		at := s.now().Add(lt.d)
+		s.release(ctx, t.ID, Queued, ms(at))
+		if e := s.enqueue(ctx, t.ID, at); e != nil {
+			log.Warn("enqueue a stage to run later; the reaper will pick it up", "err", e)
+		}
 		return
 	case errors.Is(err, errCancelled):
 		s.appendLog(ctx, t.ID, "warn", stage, "cancelled during stage "+stage)

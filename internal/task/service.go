@@ -55,6 +55,16 @@ var (
 	errShutdown     = errors.New("process shutting down")
 )
 
+// Later ends a stage without completing or failing it: the task goes back to
+// the queue and runs the stage again after d, with no attempt counted. It is
+// for a stage that waits on something outside its task, so that the wait
+// holds no worker.
+func Later(d time.Duration) error { return &later{d} }
+
+type later struct{ d time.Duration }
+
+func (l *later) Error() string { return "task: run the stage again in " + l.d.String() }
+
 // Permanent marks an error as not worth retrying.
 func Permanent(err error) error { return &permanent{err} }
 

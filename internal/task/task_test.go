@@ -266,3 +266,78 @@ func TestUnstorableMessageStillFails(t *testing.T) {
 		}
 	})
 }
+
+// TestLaterRunsStageAgain: a stage that is not ready yet runs again later,
+// as often as it needs, without spending the task's one attempt.
+func TestLaterRunsStageAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var calls atomic.Int32
+		def := task.Definition{Type: "test.later", MaxAttempts: 1, Stages: []task.Stage{
+			{Name: "wait", Run: func(ctx context.Context, r *task.Run) error {
+				if calls.Add(1) < 4 {
+					return task.Later(10 * time.Millisecond)
+				}
+				return nil
+			}},
+			{Name: "after", Run: func(ctx context.Context, r *task.Run) error { return nil }},
+		}}
+		h := start(t, st, "w1", def)
+		tk, err := h.svc.Submit(context.Background(), task.Spec{Type: "test.later"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := waitStatus(t, h.svc, tk.ID, task.Success, 60*time.Second)
+		if calls.Load() != 4 || got.Attempt != 0 {
+			t.Fatalf("stage ran %d times, attempt %d; want 4 runs and no attempt spent", calls.Load(), got.Attempt)
+		}
+	})
+}
+
+// TestSecondJobOfLiveTaskEndsAtOnce: the queue may run a long task's job a
+// second time (it takes a job running for long for the job of a dead
+// process); the second run finds the lease held and ends without running a
+// stage, so the task runs once.
+func TestSecondJobOfLiveTaskEndsAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var runs atomic.Int32
+		release := make(chan struct{})
+		def := task.Definition{Type: "test.long", Stages: []task.Stage{{Name: "long", Run: func(ctx context.Context, r *task.Run) error {
+			runs.Add(1)
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}}}}
+		h := start(t, st, "w1", def)
+		ctx := context.Background()
+		tk, err := h.svc.Submit(ctx, task.Spec{Type: "test.long"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, h.svc, tk.ID, task.Running, 15*time.Second)
+		if err := h.runner.Enqueue(ctx, "task.run", map[string]string{"task_id": tk.ID}, jobs.EnqueueOpts{}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			n, err := st.DB.NewSelect().Table("river_job").Where("state = 'completed'").Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n >= 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the second job did not end while the task ran")
+			}
+			time.Sleep(30 * time.Millisecond)
+		}
+		close(release)
+		waitStatus(t, h.svc, tk.ID, task.Success, 15*time.Second)
+		if n := runs.Load(); n != 1 {
+			t.Fatalf("the stage ran %d times, want 1", n)
+		}
+	})
+}
