@@ -178,9 +178,11 @@ func (s *Service) bucketDefinitions() []task.Definition {
 			if err := s.recordBucketUsage(ctx, rc, res.ID, res.Name); err != nil {
 				r.Log(ctx, "bucket %s: usage not read: %v", res.Name, err)
 			}
+			// Ready and free in one write: a reader never sees a ready
+			// bucket that its create task still holds.
 			now := s.now()
-			_, err = s.db.NewUpdate().Model((*Resource)(nil)).Set("status = 'ready'").Set("updated_at = ?", now).
-				Set("synced_at = ?", now).Where("id = ?", res.ID).Exec(ctx)
+			_, err = s.db.NewUpdate().Model((*Resource)(nil)).Set("status = 'ready'").Set("busy_task_id = ''").
+				Set("updated_at = ?", now).Set("synced_at = ?", now).Where("id = ?", res.ID).Exec(ctx)
 			return err
 		}}}},
 		{Type: TaskBucketDelete, MaxAttempts: 3, OnEnd: end("delete_failed"), Stages: []task.Stage{{Name: "delete", Run: func(ctx context.Context, r *task.Run) error {
