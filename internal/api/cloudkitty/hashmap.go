@@ -345,6 +345,14 @@ func (f *face) hashmapService(ctx context.Context, in *idPath) (*out[HashmapServ
 }
 
 func (f *face) createHashmapService(ctx context.Context, in *rawBody) (*createdAt[HashmapService], error) {
+	return createNamed(ctx, in, "hashmap_service", f.svc.CreateHashmapService,
+		func(x hashmap.Service) (string, string) { return x.ID, x.Name }, serviceOf)
+}
+
+// createNamed creates a hashmap object that has only a name (a service or
+// a group), as an admin, and answers it with its Location.
+func createNamed[X, V any](ctx context.Context, in *rawBody, kind string, create func(context.Context, string) (X, error),
+	idName func(X) (string, string), view func(X) V) (*createdAt[V], error) {
 	if err := requireSystem(ctx, "rating:module_config"); err != nil {
 		return nil, err
 	}
@@ -354,12 +362,13 @@ func (f *face) createHashmapService(ctx context.Context, in *rawBody) (*createdA
 	if err := readParams(in.RawBody, &p); err != nil {
 		return nil, err
 	}
-	x, err := f.svc.CreateHashmapService(ctx, p.Name)
+	x, err := create(ctx, p.Name)
 	if err != nil {
 		return nil, fail(err)
 	}
-	auth.Note(ctx, auth.Object{Type: "hashmap_service", ID: x.ID, Name: x.Name})
-	return newAt(in.at, x.ID, serviceOf(x)), nil
+	id, name := idName(x)
+	auth.Note(ctx, auth.Object{Type: kind, ID: id, Name: name})
+	return newAt(in.at, id, view(x)), nil
 }
 
 func (f *face) deleteHashmapService(ctx context.Context, in *idPath) (*noContent, error) {
@@ -452,21 +461,8 @@ func (f *face) hashmapGroup(ctx context.Context, in *idPath) (*out[HashmapGroup]
 }
 
 func (f *face) createHashmapGroup(ctx context.Context, in *rawBody) (*createdAt[HashmapGroup], error) {
-	if err := requireSystem(ctx, "rating:module_config"); err != nil {
-		return nil, err
-	}
-	var p struct {
-		Name string `json:"name"`
-	}
-	if err := readParams(in.RawBody, &p); err != nil {
-		return nil, err
-	}
-	x, err := f.svc.CreateHashmapGroup(ctx, p.Name)
-	if err != nil {
-		return nil, fail(err)
-	}
-	auth.Note(ctx, auth.Object{Type: "hashmap_group", ID: x.ID, Name: x.Name})
-	return newAt(in.at, x.ID, groupOf(x)), nil
+	return createNamed(ctx, in, "hashmap_group", f.svc.CreateHashmapGroup,
+		func(x hashmap.Group) (string, string) { return x.ID, x.Name }, groupOf)
 }
 
 func (f *face) deleteHashmapGroup(ctx context.Context, in *groupDeleteInput) (*noContent, error) {
