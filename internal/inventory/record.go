@@ -42,8 +42,18 @@ func (s *Service) Record(ctx context.Context, accountID, region string, objs ...
 	}
 	now := s.now()
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// One look for the stored rows of a batch instead of one per
+		// object: an expand records hundreds at a time, on every poll.
+		stored, err := storedRows(ctx, tx, rows)
+		if err != nil {
+			return err
+		}
 		for _, rr := range rows {
-			id, err := recordOne(ctx, tx, rr, now)
+			var known *storedRow
+			if st, ok := stored[rowKey{rr.Kind, rr.ExternalID}]; ok {
+				known = &st
+			}
+			id, err := recordOne(ctx, tx, rr, now, known)
 			if err != nil {
 				return fmt.Errorf("record %s %s: %w", rr.Kind, rr.ExternalID, err)
 			}
@@ -57,22 +67,61 @@ func (s *Service) Record(ctx context.Context, accountID, region string, objs ...
 	return out, nil
 }
 
+type rowKey struct {
+	kind       Kind
+	externalID string
+}
+
+type storedRow struct {
+	ID          string     `bun:"id"`
+	Kind        Kind       `bun:"kind"`
+	ExternalID  string     `bun:"external_id"`
+	Fingerprint string     `bun:"fingerprint"`
+	DeletedAt   *time.Time `bun:"deleted_at"`
+}
+
+// storedRows reads what is stored of rows (all of one account and region),
+// by kind and external id.
+func storedRows(ctx context.Context, tx bun.Tx, rows []Resource) (map[rowKey]storedRow, error) {
+	out := make(map[rowKey]storedRow, len(rows))
+	byKind := map[Kind][]string{}
+	for _, r := range rows {
+		byKind[r.Kind] = append(byKind[r.Kind], r.ExternalID)
+	}
+	for k, ext := range byKind {
+		for i := 0; i < len(ext); i += writeBatch {
+			var got []storedRow
+			if err := tx.NewSelect().Model((*Resource)(nil)).Column("id", "kind", "external_id", "fingerprint", "deleted_at").
+				Where("cloudaccount_id = ?", rows[0].CloudaccountID).Where("kind = ?", k).
+				Where("cloudregion_id = ?", rows[0].CloudregionID).
+				Where("external_id IN (?)", bun.List(ext[i:min(i+writeBatch, len(ext))])).Scan(ctx, &got); err != nil {
+				return nil, err
+			}
+			for _, g := range got {
+				out[rowKey{g.Kind, g.ExternalID}] = g
+			}
+		}
+	}
+	return out, nil
+}
+
 // recordOne inserts a row or, when it is stored and its fingerprint
 // changed (or it was marked deleted), rewrites what a sync would.
-func recordOne(ctx context.Context, tx bun.Tx, rr Resource, now time.Time) (string, error) {
+func recordOne(ctx context.Context, tx bun.Tx, rr Resource, now time.Time, known *storedRow) (string, error) {
 	rr.Tags = orEmptyObject(rr.Tags)
 	rr.UpdatedAt, rr.SyncedAt = now, now
-	var stored struct {
-		ID          string     `bun:"id"`
-		Fingerprint string     `bun:"fingerprint"`
-		DeletedAt   *time.Time `bun:"deleted_at"`
-	}
+	var stored storedRow
 	find := func() error {
-		return tx.NewSelect().Model((*Resource)(nil)).Column("id", "fingerprint", "deleted_at").
+		return tx.NewSelect().Model((*Resource)(nil)).Column("id", "kind", "external_id", "fingerprint", "deleted_at").
 			Where("cloudaccount_id = ?", rr.CloudaccountID).Where("kind = ?", rr.Kind).
 			Where("cloudregion_id = ?", rr.CloudregionID).Where("external_id = ?", rr.ExternalID).Scan(ctx, &stored)
 	}
-	err := find()
+	var err error
+	if known != nil {
+		stored = *known
+	} else {
+		err = sql.ErrNoRows
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		rr.ID, rr.CreatedAt = ids.NewOrdered(), now
 		// A sync may insert the same object between the look and the
