@@ -569,18 +569,10 @@ func (j *job) waitReady(ctx context.Context) error {
 				return nil // poll again next time
 			}
 			seen := make(map[string]cloud.Instance, len(page.Items))
-			objs := make([]any, 0, len(page.Items))
 			for _, in := range page.Items {
 				if slices.Contains(ids, in.ID) {
 					seen[in.ID] = in
-					objs = append(objs, in)
 				}
-			}
-			// The inventory gets what the cloud says at once, so every
-			// face shows the instance as the task sees it.
-			rids, err := j.s.accts.Record(ctx, j.a.ID, j.c.RegionID, objs...)
-			if err != nil {
-				return fmt.Errorf("record instances in the inventory: %w", err)
 			}
 			var ready []cloud.Instance
 			var gone []pendingRow
@@ -601,6 +593,20 @@ func (j *job) waitReady(ctx context.Context) error {
 				}
 			}
 			mu.Unlock()
+			// The inventory gets the cloud's description of an instance
+			// once it is ready, before the task counts it: every face then
+			// shows it as the task does. The steps before (the pending row
+			// written at creation, then the cloud's own "starting") are
+			// left to the row written at creation, which saves a write per
+			// instance and poll.
+			objs := make([]any, len(ready))
+			for k, in := range ready {
+				objs[k] = in
+			}
+			rids, err := j.s.accts.Record(ctx, j.a.ID, j.c.RegionID, objs...)
+			if err != nil {
+				return fmt.Errorf("record instances in the inventory: %w", err)
+			}
 			if err := j.markRunning(ctx, ready, rids); err != nil {
 				return err
 			}
