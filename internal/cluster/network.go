@@ -20,20 +20,18 @@ import (
 // networkKinds are the inventory kinds BridgX's network calls touch.
 var networkKinds = []inventory.Kind{inventory.KindVPC, inventory.KindNetwork, inventory.KindSecgroup}
 
-// record writes what a create made into the inventory at once, then asks
-// the inventory to pull the kinds (a security group's rules, a VPC that has
-// become available since) and waits a little for it, so that a describe
-// right after the create sees the objects as the cloud now has them.
+// record writes what a create made into the inventory at once, so that a
+// describe right after the create sees the objects, then asks the
+// inventory to pull the kinds (a security group's rules, a VPC that has
+// become available since) without waiting for it: the sync may be a
+// follow-up of one under way, and the objects are there already.
 func (s *Service) record(ctx context.Context, a *inventory.Account, region string, kinds []inventory.Kind, objs ...any) {
 	if _, err := s.accts.Record(ctx, a.ID, region, objs...); err != nil {
 		s.cfg.Logger.Warn("cluster: record new objects in the inventory", "account", a.Name, "region", region, "err", err)
 	}
-	t, err := s.accts.RequestSync(context.WithoutCancel(ctx), a.ID, inventory.SyncRequest{Regions: []string{region}, Kinds: kinds})
-	if err != nil {
+	if _, err := s.accts.RequestSync(context.WithoutCancel(ctx), a.ID, inventory.SyncRequest{Regions: []string{region}, Kinds: kinds}); err != nil {
 		s.cfg.Logger.Warn("cluster: ask the inventory to record new objects", "account", a.Name, "region", region, "err", err)
-		return
 	}
-	_ = s.waitTask(ctx, t.ID, s.cfg.RecordWait)
 }
 
 // waitTask waits until a task ends or the wait is over; it returns the
