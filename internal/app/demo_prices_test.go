@@ -19,6 +19,7 @@ import (
 	"github.com/skyfold/skyfold/internal/rating/processor"
 	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
 	"github.com/skyfold/skyfold/internal/store/storetest"
+	"github.com/skyfold/skyfold/internal/task"
 )
 
 // TestDemoPrices starts `serve --demo` twice on one data dir and checks
@@ -90,7 +91,7 @@ func TestDemoPrices(t *testing.T) {
 	now := time.Now().UTC()
 	pcfg := processor.DefaultConfig()
 	pcfg.Logger = slog.New(slog.DiscardHandler)
-	pcfg.WorkerID = "test-processor"
+	pcfg.Leases = task.NewLeases(a.Store.DB, "test-processor", 0)
 	pcfg.WaitPeriods = 0
 	// Rating a few hours ahead makes whole periods of the synced resources
 	// due at once, whatever the time of day.

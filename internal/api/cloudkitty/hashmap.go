@@ -329,11 +329,7 @@ func (f *face) hashmapServices(ctx context.Context, _ *struct{}) (*out[HashmapSe
 	if err != nil {
 		return nil, err
 	}
-	l := HashmapServiceList{Services: []HashmapService{}}
-	for _, x := range svcs {
-		l.Services = append(l.Services, serviceOf(x))
-	}
-	return reply(l), nil
+	return reply(HashmapServiceList{Services: views(svcs, serviceOf)}), nil
 }
 
 func (f *face) hashmapService(ctx context.Context, in *idPath) (*out[HashmapService], error) {
@@ -392,11 +388,7 @@ func (f *face) hashmapFields(ctx context.Context, in *fieldsQuery) (*out[Hashmap
 	if err != nil {
 		return nil, err
 	}
-	l := HashmapFieldList{Fields: []HashmapField{}}
-	for _, x := range fs {
-		l.Fields = append(l.Fields, fieldOf(x))
-	}
-	return reply(l), nil
+	return reply(HashmapFieldList{Fields: views(fs, fieldOf)}), nil
 }
 
 func (f *face) hashmapField(ctx context.Context, in *idPath) (*out[HashmapField], error) {
@@ -445,11 +437,7 @@ func (f *face) hashmapGroups(ctx context.Context, _ *struct{}) (*out[HashmapGrou
 	if err != nil {
 		return nil, err
 	}
-	l := HashmapGroupList{Groups: []HashmapGroup{}}
-	for _, x := range gs {
-		l.Groups = append(l.Groups, groupOf(x))
-	}
-	return reply(l), nil
+	return reply(HashmapGroupList{Groups: views(gs, groupOf)}), nil
 }
 
 func (f *face) hashmapGroup(ctx context.Context, in *idPath) (*out[HashmapGroup], error) {

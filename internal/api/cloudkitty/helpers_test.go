@@ -18,6 +18,7 @@ import (
 	"github.com/skyfold/skyfold/internal/rating/processor"
 	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
 	"github.com/skyfold/skyfold/internal/store/storetest"
+	"github.com/skyfold/skyfold/internal/task"
 )
 
 const adminPassword = "Adm1n-pass-for-rating-tests"
@@ -152,7 +153,7 @@ func (c *client) process() {
 	db := c.app.Store.DB
 	cfg := processor.DefaultConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.WorkerID = "test-processor"
+	cfg.Leases = task.NewLeases(db, "test-processor", 0)
 	svc, err := processor.New(ratingstore.New(db, ratingstore.Config{}), cost.New(db),
 		[]collector.Collector{collector.NewInventory(inventory.New(db, nil, nil, inventory.Config{}))}, cfg)
 	if err != nil {

@@ -127,3 +127,13 @@ type out[B any] struct{ Body B }
 
 // reply wraps a body for the framework.
 func reply[B any](b B) *out[B] { return &out[B]{Body: b} }
+
+// views renders domain objects in the face's shape; an empty list is [],
+// never null, as CloudKitty answers.
+func views[X, V any](xs []X, view func(X) V) []V {
+	out := make([]V, len(xs))
+	for i, x := range xs {
+		out[i] = view(x)
+	}
+	return out
+}

@@ -22,6 +22,7 @@ import (
 	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
 	"github.com/skyfold/skyfold/internal/store"
 	"github.com/skyfold/skyfold/internal/store/storetest"
+	"github.com/skyfold/skyfold/internal/task"
 )
 
 // BenchProjectsEnv scales BenchmarkProcessorMonth (default 20 projects; the
@@ -190,6 +191,7 @@ func BenchmarkProcessorMonth(b *testing.B) {
 		cfg := processor.DefaultConfig()
 		cfg.Now = func() time.Time { return now }
 		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.Leases = task.NewLeases(st.DB, "bench", 0)
 		svc, err := processor.New(rs, costs, []collector.Collector{collector.NewInventory(inv)}, cfg)
 		if err != nil {
 			b.Fatal(err)

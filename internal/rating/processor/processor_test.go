@@ -23,6 +23,7 @@ import (
 	ratingstore "github.com/skyfold/skyfold/internal/rating/store"
 	"github.com/skyfold/skyfold/internal/store"
 	"github.com/skyfold/skyfold/internal/store/storetest"
+	"github.com/skyfold/skyfold/internal/task"
 )
 
 var monthStart = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -83,6 +84,7 @@ func newEnv(t *testing.T, st *store.Store) *env {
 	cfg.Now = ck.Now
 	cfg.Workers = 2
 	cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg.Leases = task.NewLeases(st.DB, "test-processor", 0)
 	svc, err := processor.New(rs, costs, []collector.Collector{fl}, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -405,7 +407,7 @@ func TestScopeHeldByAnotherProcess(t *testing.T) {
 		if _, err := e.rs.EnsureScopes(ctx, []string{"p1", "p2"}); err != nil {
 			t.Fatal(err)
 		}
-		other, err := e.rs.Leases("other-process").Take(ctx, "rating-scope:p1")
+		other, err := task.NewLeases(e.st.DB, "other-process", 0).Take(ctx, "rating-scope:p1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -432,7 +434,7 @@ func TestScopeHeldByAnotherProcess(t *testing.T) {
 			t.Fatalf("reset of a free scope: %v", err)
 		}
 		// The processor and the reset gave the lease back.
-		if _, err := e.rs.Leases("other-process").Take(ctx, "rating-scope:p1"); err != nil {
+		if _, err := task.NewLeases(e.st.DB, "other-process", 0).Take(ctx, "rating-scope:p1"); err != nil {
 			t.Fatalf("lease left held: %v", err)
 		}
 	})

@@ -62,10 +62,6 @@ type Config struct {
 	// task service's leases, so the scope is held by the task engine's rule,
 	// owner and lease duration.
 	Leases *task.Leases
-	// WorkerID names this process in scope leases when Leases is nil (a
-	// processor run without a task service); they are then taken over the
-	// rating store's database.
-	WorkerID string
 	// Currency is the BillingCurrency of rated costs (default USD).
 	Currency string
 	// ProviderName is the ProviderName, PublisherName and InvoiceIssuerName
@@ -104,9 +100,6 @@ func (c *Config) defaults() {
 	}
 	if c.MaxPeriodsPerRun <= 0 {
 		c.MaxPeriodsPerRun = max(int(31*24*time.Hour/c.Period), 1)
-	}
-	if c.WorkerID == "" {
-		c.WorkerID = "skyfold"
 	}
 	if c.Currency == "" {
 		c.Currency = "USD"
@@ -168,7 +161,7 @@ type Service struct {
 func New(st *ratingstore.Store, costs *cost.Service, collectors []collector.Collector, cfg Config) (*Service, error) {
 	cfg.defaults()
 	if cfg.Leases == nil {
-		cfg.Leases = st.Leases(cfg.WorkerID)
+		return nil, errors.New("rating processor: no leases (Config.Leases)")
 	}
 	s := &Service{cfg: cfg, store: st, costs: costs, pipeline: rating.NewPipeline(), hashmap: hashmap.New(nil),
 		scripts: script.New(script.Config{Limits: cfg.ScriptLimits, Logger: cfg.Logger}), collectors: map[string]collector.Collector{}}

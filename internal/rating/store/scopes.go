@@ -11,7 +11,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/skyfold/skyfold/internal/errs"
-	"github.com/skyfold/skyfold/internal/task"
 )
 
 // Scope is the processing state of one scope (a project).
@@ -140,7 +139,6 @@ func (s *Store) Scope(ctx context.Context, id string) (Scope, error) {
 // Leases are leases over the store's database held as owner, for a
 // processor that runs without a task service (a command or a test); they
 // follow the task engine's rule and share its table.
-func (s *Store) Leases(owner string) *task.Leases { return task.NewLeases(s.db, owner, 0) }
 
 // Failures returns the failing metrics of the given scopes (nil: all), by scope.
 func (s *Store) Failures(ctx context.Context, db bun.IDB, scopeIDs []string) (map[string][]Failure, error) {
